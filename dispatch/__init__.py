@@ -1,0 +1,1 @@
+"""Newsroom Command: the core (settings, schema, keys, bus, services) and the command server."""

@@ -1,0 +1,52 @@
+"""Connecting to Redis: the embedded server by default, REDIS_URL otherwise. Same code path."""
+
+from __future__ import annotations
+
+from urllib.parse import urlparse
+
+import redis
+import redis.asyncio as aioredis
+from redis.asyncio.sentinel import Sentinel
+
+from dispatch import redis_server
+from dispatch.settings import Settings
+
+# No automatic retries: a retried write after a lost reply can apply twice. Every write from
+# outside carries an id instead, so the caller can retry safely (design.md §6).
+_CLIENT_OPTS = dict(decode_responses=True, socket_connect_timeout=5, socket_keepalive=True,
+                    health_check_interval=15, retry_on_timeout=False)
+
+
+def resolve(settings: Settings, long_lived: bool) -> tuple[str, redis_server.EmbeddedRedis | None]:
+    """The Redis URL to use, starting the embedded server when there is no REDIS_URL."""
+    if settings.redis_url:
+        return settings.redis_url, None
+    return redis_server.acquire(settings.data_dir, long_lived=long_lived)
+
+
+def _sentinel_parts(url: str) -> tuple[list[tuple[str, int]], str, str | None]:
+    """sentinel://[:password@]host:port[,host:port]/service_name"""
+    parsed = urlparse(url)
+    hosts = parsed.netloc.rsplit("@", 1)[-1]
+    nodes = []
+    for part in hosts.split(","):
+        host, _, port = part.partition(":")
+        nodes.append((host, int(port or 26379)))
+    return nodes, parsed.path.strip("/") or "mymaster", parsed.password
+
+
+def connect(url: str, max_connections: int = 200) -> aioredis.Redis:
+    """An asyncio client. The pool is large enough for many sockets; pub/sub uses one."""
+    if url.startswith("sentinel://"):
+        nodes, service, password = _sentinel_parts(url)
+        return Sentinel(nodes, password=password, **_CLIENT_OPTS).master_for(service)  # type: ignore[no-any-return]
+    return aioredis.from_url(url, max_connections=max_connections, **_CLIENT_OPTS)  # type: ignore[no-any-return]
+
+
+def connect_sync(url: str) -> redis.Redis:
+    if url.startswith("sentinel://"):
+        from redis.sentinel import Sentinel as SyncSentinel
+
+        nodes, service, password = _sentinel_parts(url)
+        return SyncSentinel(nodes, password=password, **_CLIENT_OPTS).master_for(service)  # type: ignore[no-any-return]
+    return redis.Redis.from_url(url, **_CLIENT_OPTS)  # type: ignore[no-any-return]

@@ -1,0 +1,119 @@
+"""Every Redis name (keys, streams, channels) is built here, with the tenant hash tag.
+
+`nr:{tenant}:...` keeps one tenant's keys in one Redis Cluster slot, so multi-key
+transactions and scripts work on a cluster, and a provincial platform can host many
+county centres in one deployment. No other module writes a key string literal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Keys:
+    tenant: str
+
+    @property
+    def prefix(self) -> str:
+        return f"nr:{{{self.tenant}}}"
+
+    # --- tokens and sessions -------------------------------------------------------------
+    def token(self, token_hash: str) -> str:
+        """Hash: role, subject, label, created_at. The key holds only the token's SHA-256."""
+        return f"{self.prefix}:token:{token_hash}"
+
+    @property
+    def tokens(self) -> str:
+        """Set of token hashes, for listing and revoking."""
+        return f"{self.prefix}:tokens"
+
+    def session(self, session_id_hash: str) -> str:
+        return f"{self.prefix}:session:{session_id_hash}"
+
+    # --- reporters -----------------------------------------------------------------------
+    @property
+    def reporters(self) -> str:
+        """Set of reporter ids."""
+        return f"{self.prefix}:reporters"
+
+    def reporter(self, reporter_id: str) -> str:
+        """Hash: profile, duty state and the current fix."""
+        return f"{self.prefix}:reporter:{reporter_id}"
+
+    @property
+    def reporter_geo(self) -> str:
+        """GEO set of the current position of every reporter with a fix."""
+        return f"{self.prefix}:geo:reporters"
+
+    def trail(self, reporter_id: str) -> str:
+        """Stream of accepted fixes, trimmed by age."""
+        return f"{self.prefix}:trail:{reporter_id}"
+
+    def outbox(self, reporter_id: str) -> str:
+        """Stream of messages for one reporter; entry ids are the protocol's cursors."""
+        return f"{self.prefix}:outbox:{reporter_id}"
+
+    def acked(self, reporter_id: str) -> str:
+        """String: the highest cursor the reporter acknowledged."""
+        return f"{self.prefix}:acked:{reporter_id}"
+
+    # --- tasks ---------------------------------------------------------------------------
+    def task(self, task_id: str) -> str:
+        """Hash: the task's current fields, JSON-encoded under `doc`, and its `version`."""
+        return f"{self.prefix}:task:{task_id}"
+
+    def timeline(self, task_id: str) -> str:
+        """Stream of task_event entries: the durable per-task timeline."""
+        return f"{self.prefix}:timeline:{task_id}"
+
+    @property
+    def tasks_open(self) -> str:
+        """Sorted set of open task ids, scored by creation time."""
+        return f"{self.prefix}:tasks:open"
+
+    @property
+    def tasks_all(self) -> str:
+        """Sorted set of every task id, scored by creation time."""
+        return f"{self.prefix}:tasks:all"
+
+    def idempotency(self, scope: str, key: str) -> str:
+        return f"{self.prefix}:idem:{scope}:{key}"
+
+    # --- stories and traffic -------------------------------------------------------------
+    @property
+    def stories(self) -> str:
+        """Hash: story_id -> the latest story event (JSON)."""
+        return f"{self.prefix}:stories"
+
+    def traffic_minute(self, channel: str) -> str:
+        """Hash: minute (epoch ms of the minute's start) -> views on that channel."""
+        return f"{self.prefix}:traffic:{channel}"
+
+    @property
+    def events(self) -> str:
+        """Stream: the durable log of every event, for replay and audit (trimmed by length)."""
+        return f"{self.prefix}:events"
+
+    @property
+    def alerts(self) -> str:
+        return f"{self.prefix}:alerts"
+
+    # --- pub/sub channels (nudges, never the record) -------------------------------------
+    @property
+    def live_channel(self) -> str:
+        """Every event for dashboards."""
+        return f"{self.prefix}:ch:live"
+
+    def reporter_channel(self, reporter_id: str) -> str:
+        """A nudge: this reporter's outbox has new entries (or its token was revoked)."""
+        return f"{self.prefix}:ch:reporter:{reporter_id}"
+
+    # --- misc ----------------------------------------------------------------------------
+    @property
+    def settings(self) -> str:
+        """Hash of generated settings (e.g. the webhook secret), shared by every process."""
+        return f"{self.prefix}:settings"
+
+    def sequence(self, name: str) -> str:
+        return f"{self.prefix}:seq:{name}"

@@ -1,0 +1,147 @@
+"""The reporter registry: profiles, duty state, the current fix, and the nearest-reporter query.
+
+A fix is applied by one Lua script, so the check "is it newer than the current one?", the
+write (hash, GEO set, trail) and the live nudge happen in one round trip: duplicate and
+out-of-order fixes (a phone flushing its offline queue) never move a reporter backwards.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import redis.asyncio as aioredis
+
+from dispatch import auth, schema
+from dispatch.clock import new_id, now_ms
+from dispatch.errors import InvalidInput, NotFound
+from dispatch.keys import Keys
+
+TRAIL_RETENTION_MS = 24 * 3600 * 1000
+NEAREST_RADIUS_KM = 100
+
+# KEYS: reporter hash, geo set, trail stream, live channel
+# ARGV: reporter_id, lat, lon, ts, accuracy, speed, heading, battery, received_at, source,
+#       trail min id, event json
+_APPLY_FIX = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+local cur = tonumber(redis.call('HGET', KEYS[1], 'fix_ts') or '0')
+if tonumber(ARGV[4]) <= cur then return 0 end
+redis.call('HSET', KEYS[1], 'lat', ARGV[2], 'lon', ARGV[3], 'fix_ts', ARGV[4],
+  'accuracy_m', ARGV[5], 'speed_mps', ARGV[6], 'heading', ARGV[7], 'battery', ARGV[8],
+  'received_at', ARGV[9], 'source', ARGV[10])
+redis.call('GEOADD', KEYS[2], ARGV[3], ARGV[2], ARGV[1])
+redis.call('XADD', KEYS[3], 'MINID', '~', ARGV[11], '*', 'fix', ARGV[12])
+redis.call('PUBLISH', KEYS[4], ARGV[12])
+return 1
+"""
+
+_NUMERIC = ("lat", "lon", "fix_ts", "accuracy_m", "speed_mps", "heading", "battery", "received_at")
+
+
+def _decode(data: dict[str, str]) -> dict[str, Any]:
+    out: dict[str, Any] = {"reporter_id": data["reporter_id"], "name": data.get("name", ""),
+                           "skills": json.loads(data.get("skills", "[]")),
+                           "devices": json.loads(data.get("devices", "[]")),
+                           "on_duty": data.get("on_duty") == "1",
+                           "created_at": int(data.get("created_at", 0)),
+                           "source": data.get("source") or None}
+    for name in _NUMERIC:
+        raw = data.get(name, "")
+        out[name] = float(raw) if raw not in ("", None) else None
+    if out["fix_ts"] is not None:
+        out["fix_ts"] = int(out["fix_ts"])
+    return out
+
+
+async def create(r: aioredis.Redis, keys: Keys, name: str, skills: list[str] | None = None,
+                 devices: list[str] | None = None, reporter_id: str | None = None) -> dict[str, Any]:
+    """Register a reporter and issue their token (returned once, under `token`)."""
+    name = name.strip()
+    if not name or len(name) > 100:
+        raise InvalidInput("name must be 1-100 characters")
+    reporter_id = reporter_id or new_id("r")
+    doc = {"reporter_id": reporter_id, "name": name, "skills": json.dumps(skills or []),
+           "devices": json.dumps(devices or []), "on_duty": "1", "created_at": str(now_ms())}
+    if not await r.hsetnx(keys.reporter(reporter_id), "reporter_id", reporter_id):  # type: ignore[misc]
+        raise InvalidInput(f"reporter {reporter_id} already exists")
+    async with r.pipeline(transaction=True) as pipe:
+        pipe.hset(keys.reporter(reporter_id), mapping=doc)
+        pipe.sadd(keys.reporters, reporter_id)
+        await pipe.execute()
+    token, token_id = await auth.create_token(r, keys, "reporter", reporter_id, label=name)
+    return {**_decode(doc), "token": token, "token_id": token_id}
+
+
+async def get(r: aioredis.Redis, keys: Keys, reporter_id: str) -> dict[str, Any]:
+    data = await r.hgetall(keys.reporter(reporter_id))  # type: ignore[misc]
+    if not data:
+        raise NotFound(f"no reporter {reporter_id}")
+    return _decode(data)
+
+
+async def all_reporters(r: aioredis.Redis, keys: Keys) -> list[dict[str, Any]]:
+    ids = sorted(await r.smembers(keys.reporters))  # type: ignore[misc]
+    async with r.pipeline(transaction=False) as pipe:
+        for rid in ids:
+            pipe.hgetall(keys.reporter(rid))
+        rows = await pipe.execute()
+    return [_decode(d) for d in rows if d]
+
+
+async def apply_fix(r: aioredis.Redis, keys: Keys, fix: schema.Location) -> bool:
+    """Apply a location fix. True if it became the current position; False if it was a
+    duplicate or older than the current fix. Raises NotFound for an unknown reporter."""
+    if fix.ts > now_ms() + 60_000:
+        raise InvalidInput("the fix is more than 60 s in the future; check the device clock")
+    event = schema.encode(fix)
+
+    def s(v: float | None) -> str:
+        return "" if v is None else repr(v)
+
+    result = await r.eval(  # type: ignore[misc]
+        _APPLY_FIX, 4, keys.reporter(fix.reporter_id), keys.reporter_geo, keys.trail(fix.reporter_id),
+        keys.live_channel, fix.reporter_id, repr(fix.lat), repr(fix.lon), fix.ts, s(fix.accuracy_m),
+        s(fix.speed_mps), s(fix.heading), s(fix.battery), fix.received_at, fix.source,
+        str(now_ms() - TRAIL_RETENTION_MS), event)
+    if result == -1:
+        raise NotFound(f"no reporter {fix.reporter_id}")
+    return bool(result)
+
+
+async def set_duty(r: aioredis.Redis, keys: Keys, reporter_id: str, on_duty: bool) -> None:
+    if not await r.exists(keys.reporter(reporter_id)):
+        raise NotFound(f"no reporter {reporter_id}")
+    event = schema.Duty(reporter_id=reporter_id, on_duty=on_duty, at=now_ms())
+    async with r.pipeline(transaction=True) as pipe:
+        pipe.hset(keys.reporter(reporter_id), "on_duty", "1" if on_duty else "0")
+        if not on_duty:
+            pipe.zrem(keys.reporter_geo, reporter_id)  # off duty: not tracked, not offered
+        pipe.publish(keys.live_channel, schema.encode(event))
+        await pipe.execute()
+
+
+async def nearest(r: aioredis.Redis, keys: Keys, lat: float, lon: float, limit: int = 5) -> list[dict[str, Any]]:
+    """Reporters ranked by straight-line distance (GEOSEARCH), on-duty only, each with why."""
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise InvalidInput("lat must be within ±90 and lon within ±180")
+    limit = max(1, min(limit, 50))
+    hits = await r.geosearch(keys.reporter_geo, longitude=lon, latitude=lat, radius=NEAREST_RADIUS_KM,
+                             unit="km", sort="ASC", count=limit * 3, withdist=True)
+    now = now_ms()
+    ranked = []
+    for member, dist_km in hits:
+        try:
+            rep = await get(r, keys, member)
+        except NotFound:
+            continue
+        if not rep["on_duty"]:
+            continue
+        age_s = (now - rep["fix_ts"]) / 1000 if rep["fix_ts"] else None
+        why = f"{dist_km:.1f} km away in a straight line"
+        if age_s is not None:
+            why += f", fix {int(age_s)} s old"
+        ranked.append({**rep, "distance_km": round(float(dist_km), 3), "rank": len(ranked) + 1, "why": why})
+        if len(ranked) >= limit:
+            break
+    return ranked

@@ -1,0 +1,86 @@
+"""Settings, read once from the environment (and an optional `.env` in the working directory).
+
+Every variable has a default that runs the single-box setup; see design.md §4.6 and the README.
+Secrets are kept out of reprs so they never reach a log line.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dispatch.errors import ConfigError
+
+LANGS = ("zh", "en")
+
+
+def _read_dotenv(path: Path) -> dict[str, str]:
+    """Parse KEY=VALUE lines; comments and blank lines are skipped, quotes stripped."""
+    values: dict[str, str] = {}
+    if not path.is_file():
+        return values
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, _, value = line.partition("=")
+        values[key.strip().removeprefix("export ").strip()] = value.strip().strip("'\"")
+    return values
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 8050
+    data_dir: Path = Path("var")
+    redis_url: str | None = None
+    tenant: str = "default"
+    lang: str = "zh"
+    admin_token: str | None = field(default=None, repr=False)
+    webhook_secret: str | None = field(default=None, repr=False)
+    allowed_origins: tuple[str, ...] = ()
+
+    @property
+    def public_url(self) -> str:
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
+        return f"http://{host}:{self.port}"
+
+
+def load(env: dict[str, str] | None = None, dotenv: Path | None = Path(".env")) -> Settings:
+    """Build Settings from `env` (default: os.environ over the optional .env file)."""
+    merged: dict[str, str] = {}
+    if dotenv is not None:
+        merged.update(_read_dotenv(dotenv))
+    merged.update(os.environ if env is None else env)
+
+    def get(name: str) -> str | None:
+        value = merged.get(name, "").strip()
+        return value or None
+
+    port_text = get("NEWSROOM_PORT") or "8050"
+    if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        raise ConfigError(f"NEWSROOM_PORT must be a port number 1-65535, got {port_text!r}")
+    lang = get("NEWSROOM_LANG") or "zh"
+    if lang not in LANGS:
+        raise ConfigError(f"NEWSROOM_LANG must be one of {', '.join(LANGS)}, got {lang!r}")
+    tenant = get("NEWSROOM_TENANT") or "default"
+    if not tenant.replace("-", "").replace("_", "").isalnum() or len(tenant) > 64:
+        raise ConfigError(
+            f"NEWSROOM_TENANT must be letters, digits, '-' or '_' (at most 64), got {tenant!r}"
+        )
+    redis_url = get("REDIS_URL")
+    if redis_url and not redis_url.startswith(("redis://", "rediss://", "unix://", "sentinel://")):
+        raise ConfigError("REDIS_URL must start with redis://, rediss://, unix:// or sentinel://")
+    origins = tuple(o.strip().rstrip("/") for o in (get("NEWSROOM_ALLOWED_ORIGINS") or "").split(",") if o.strip())
+    return Settings(
+        host=get("NEWSROOM_HOST") or "127.0.0.1",
+        port=int(port_text),
+        data_dir=Path(get("NEWSROOM_DATA_DIR") or "var").expanduser().resolve(),
+        redis_url=redis_url,
+        tenant=tenant,
+        lang=lang,
+        admin_token=get("NEWSROOM_ADMIN_TOKEN"),
+        webhook_secret=get("NEWSROOM_WEBHOOK_SECRET"),
+        allowed_origins=origins,
+    )

@@ -20,6 +20,7 @@ from dispatch.keys import Keys
 ROLES = ("wall", "supervisor", "admin", "reporter", "feed")
 SESSION_TTL_S = 12 * 3600
 REVOKED = "revoked"
+SESSION_COOKIE = "nr_session"  # the desk session cookie (HttpOnly)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from dispatch.settings import Settings
 
 # No automatic retries: a retried write after a lost reply can apply twice. Every write from
 # outside carries an id instead, so the caller can retry safely (design.md §6).
-_CLIENT_OPTS = dict(decode_responses=True, socket_connect_timeout=5, socket_keepalive=True,
+_CLIENT_OPTS = dict(decode_responses=True, socket_connect_timeout=5,
                     health_check_interval=15, retry_on_timeout=False)
 
 

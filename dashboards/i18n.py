@@ -1,0 +1,196 @@
+"""Interface strings in Simplified Chinese and English, using the newsroom glossary.
+
+`t(key, lang)` looks a string up; `label(kind, value, lang)` names a stage, channel, task
+state or priority. Every key has both languages (a test checks it). Formatting placeholders
+use str.format names, e.g. t("age_min", lang).format(n=3).
+"""
+
+from __future__ import annotations
+
+import time
+
+from dispatch import schema
+
+LANGS = ("zh", "en")
+
+TEXT: dict[str, dict[str, str]] = {
+    # shell
+    "app_title": {"zh": "融媒体指挥调度中心", "en": "Newsroom Command"},
+    "wall_title": {"zh": "指挥大屏", "en": "Command wall"},
+    "desk_title": {"zh": "值班台", "en": "Duty desk"},
+    "index_intro": {"zh": "请选择页面", "en": "Choose a page"},
+    "index_wall": {"zh": "指挥大屏 (需要大屏密钥: /wall?key=…)",
+                   "en": "Command wall (needs a wall key: /wall?key=…)"},
+    "index_desk": {"zh": "值班台 (值班主任登录)", "en": "Duty desk (supervisors log in)"},
+    "not_found": {"zh": "没有这个页面", "en": "No such page"},
+    "back_home": {"zh": "返回首页", "en": "Back to the start page"},
+    # wall
+    "wall_denied": {"zh": "大屏密钥无效或缺失", "en": "Invalid or missing wall key"},
+    "wall_denied_hint": {
+        "zh": "请使用 newsroom tokens add --role wall 生成的链接: /wall?key=<密钥>",
+        "en": "Open the link made by 'newsroom tokens add --role wall': /wall?key=<token>"},
+    "panel_map": {"zh": "记者位置与任务", "en": "Reporters and tasks"},
+    "panel_stages": {"zh": "稿件流程", "en": "Stories by stage"},
+    "panel_traffic": {"zh": "各渠道阅读量 (近1小时, 每分钟)",
+                      "en": "Views per channel (last hour, per minute)"},
+    "panel_tasks": {"zh": "进行中的任务", "en": "Open tasks"},
+    "panel_reporters": {"zh": "记者", "en": "Reporters"},
+    "kpi_on_duty": {"zh": "在岗记者", "en": "On duty"},
+    "kpi_on_map": {"zh": "地图上", "en": "On map"},
+    "kpi_open_tasks": {"zh": "进行中任务", "en": "Open tasks"},
+    "kpi_rate": {"zh": "事件/分钟", "en": "Events/min"},
+    "last_event": {"zh": "最新事件", "en": "Last event"},
+    "last_update": {"zh": "更新于", "en": "Updated"},
+    "no_events": {"zh": "等待事件…", "en": "Waiting for events…"},
+    "link_live": {"zh": "实时", "en": "Live"},
+    "link_degraded": {"zh": "数据源中断", "en": "Data source down"},
+    "link_connecting": {"zh": "连接中", "en": "Connecting"},
+    "stale": {"zh": "数据延迟 — 与服务器的连接中断, 正在重连",
+              "en": "Data stale — lost the link to the server, reconnecting"},
+    "legend_on_duty": {"zh": "在岗", "en": "On duty"},
+    "legend_off_duty": {"zh": "离岗", "en": "Off duty"},
+    "legend_tasks": {"zh": "任务", "en": "Tasks"},
+    "no_tasks": {"zh": "暂无进行中的任务", "en": "No open tasks"},
+    "no_reporters": {"zh": "暂无记者", "en": "No reporters yet"},
+    "col_title": {"zh": "任务", "en": "Task"},
+    "col_assignee": {"zh": "记者", "en": "Reporter"},
+    "col_state": {"zh": "状态", "en": "State"},
+    "col_age": {"zh": "已过", "en": "Age"},
+    "col_name": {"zh": "姓名", "en": "Name"},
+    "col_duty": {"zh": "在岗", "en": "Duty"},
+    "col_fix": {"zh": "最后定位", "en": "Last fix"},
+    "col_battery": {"zh": "电量", "en": "Battery"},
+    "unassigned": {"zh": "未派单", "en": "Unassigned"},
+    "age_s": {"zh": "{n}秒", "en": "{n} s"},
+    "age_min": {"zh": "{n}分钟", "en": "{n} min"},
+    "age_h": {"zh": "{n}小时", "en": "{n} h"},
+    "never": {"zh": "无定位", "en": "no fix"},
+    "views": {"zh": "阅读量", "en": "Views"},
+    "stories": {"zh": "稿件", "en": "Stories"},
+    # events, as the "last event" line names them
+    "ev_story": {"zh": "稿件", "en": "Story"},
+    "ev_traffic": {"zh": "流量", "en": "Traffic"},
+    "ev_location": {"zh": "定位", "en": "Location"},
+    "ev_duty": {"zh": "在岗状态", "en": "Duty"},
+    "ev_task": {"zh": "任务", "en": "Task"},
+    "ev_task_event": {"zh": "任务", "en": "Task"},
+    "ev_alert": {"zh": "告警", "en": "Alert"},
+    "ev_resync": {"zh": "重新同步", "en": "Resynchronised"},
+    # desk
+    "login_title": {"zh": "值班主任登录", "en": "Supervisor login"},
+    "login_token": {"zh": "令牌", "en": "Token"},
+    "login_submit": {"zh": "登录", "en": "Log in"},
+    "login_error": {"zh": "令牌无效, 或不是值班主任令牌",
+                    "en": "That token is invalid or is not a supervisor token"},
+    "login_hint": {"zh": "令牌由 newsroom tokens add --role supervisor 生成",
+                   "en": "Tokens are made with 'newsroom tokens add --role supervisor'"},
+    "logout": {"zh": "退出", "en": "Log out"},
+    "logged_in_as": {"zh": "当前用户", "en": "Signed in as"},
+    "new_task": {"zh": "新建任务 (一键派单)", "en": "New task (one-click dispatch)"},
+    "f_title": {"zh": "标题", "en": "Title"},
+    "f_brief": {"zh": "任务说明", "en": "Brief"},
+    "f_priority": {"zh": "优先级", "en": "Priority"},
+    "f_lat": {"zh": "纬度", "en": "Latitude"},
+    "f_lon": {"zh": "经度", "en": "Longitude"},
+    "f_assignee": {"zh": "派给", "en": "Assign to"},
+    "suggest": {"zh": "推荐最近空闲记者", "en": "Suggest nearest free reporters"},
+    "no_suggestions": {"zh": "附近没有在岗记者", "en": "No on-duty reporter nearby"},
+    "assign_later": {"zh": "暂不派单", "en": "Nobody yet"},
+    "dispatch": {"zh": "派单", "en": "Dispatch"},
+    "dispatched": {"zh": "已创建任务 {task_id}, 状态: {state}",
+                   "en": "Created task {task_id}, state: {state}"},
+    "error": {"zh": "错误", "en": "Error"},
+    "need_title": {"zh": "请填写标题", "en": "Give the task a title"},
+    "need_coords": {"zh": "请填写有效的经纬度", "en": "Give a valid latitude and longitude"},
+    "session_ended": {"zh": "登录已失效, 请重新登录", "en": "Your session has ended; log in again"},
+    "km": {"zh": "{d:.1f} 公里", "en": "{d:.1f} km"},
+}
+
+LABELS: dict[str, dict[str, dict[str, str]]] = {
+    "stage": {
+        "lead": {"zh": "线索", "en": "Lead"},
+        "pitched": {"zh": "选题", "en": "Pitched"},
+        "assigned": {"zh": "已派单", "en": "Assigned"},
+        "reporting": {"zh": "采访中", "en": "Reporting"},
+        "filed": {"zh": "已交稿", "en": "Filed"},
+        "editing": {"zh": "编辑中", "en": "Editing"},
+        "review": {"zh": "审核", "en": "Review"},
+        "published": {"zh": "已发布", "en": "Published"},
+        "spiked": {"zh": "已撤稿", "en": "Spiked"},
+        "corrected": {"zh": "已更正", "en": "Corrected"},
+    },
+    "channel": {
+        "app": {"zh": "客户端", "en": "App"},
+        "web": {"zh": "网站", "en": "Website"},
+        "wechat": {"zh": "微信公众号", "en": "WeChat"},
+        "weibo": {"zh": "微博", "en": "Weibo"},
+        "douyin": {"zh": "抖音", "en": "Douyin"},
+        "sms": {"zh": "手机报", "en": "SMS paper"},
+        "radio": {"zh": "广播", "en": "Radio"},
+        "tv": {"zh": "电视", "en": "TV"},
+    },
+    "state": {
+        "created": {"zh": "已创建", "en": "Created"},
+        "offered": {"zh": "已派发", "en": "Offered"},
+        "delivered": {"zh": "已送达", "en": "Delivered"},
+        "accepted": {"zh": "已接单", "en": "Accepted"},
+        "declined": {"zh": "已拒单", "en": "Declined"},
+        "en_route": {"zh": "在途", "en": "En route"},
+        "on_scene": {"zh": "已到达现场", "en": "On scene"},
+        "filed": {"zh": "已交稿", "en": "Filed"},
+        "done": {"zh": "已完成", "en": "Done"},
+        "cancelled": {"zh": "已取消", "en": "Cancelled"},
+        "expired": {"zh": "超时未接", "en": "Expired"},
+    },
+    "priority": {
+        "normal": {"zh": "普通", "en": "Normal"},
+        "high": {"zh": "紧急", "en": "High"},
+        "breaking": {"zh": "突发", "en": "Breaking"},
+    },
+    "duty": {
+        "on": {"zh": "在岗", "en": "On duty"},
+        "off": {"zh": "离岗", "en": "Off duty"},
+    },
+}
+
+# The label tables must cover the schema's vocabularies (checked by a test too).
+LABEL_DOMAINS: dict[str, tuple[str, ...]] = {
+    "stage": schema.STAGES, "channel": schema.CHANNELS, "state": schema.TASK_STATES,
+    "priority": schema.PRIORITIES, "duty": ("on", "off"),
+}
+
+
+def pick_lang(requested: str | None, default: str) -> str:
+    """The page language: `requested` (from ?lang=) if supported, else `default`."""
+    if requested in LANGS:
+        return requested  # type: ignore[return-value]
+    return default if default in LANGS else LANGS[0]
+
+
+def t(key: str, lang: str) -> str:
+    """The string `key` in `lang` (English if `lang` is unknown)."""
+    entry = TEXT[key]
+    return entry.get(lang) or entry["en"]
+
+
+def label(kind: str, value: str, lang: str) -> str:
+    """A display name for a stage, channel, task state, priority or duty value."""
+    entry = LABELS[kind].get(value)
+    if entry is None:
+        return value
+    return entry.get(lang) or entry["en"]
+
+
+def age(ms: int | float, lang: str) -> str:
+    """A short, glanceable age ("3分钟", "45 s") for a duration in milliseconds."""
+    seconds = max(0, int(ms // 1000))
+    if seconds < 60:
+        return t("age_s", lang).format(n=seconds)
+    if seconds < 3600:
+        return t("age_min", lang).format(n=seconds // 60)
+    return t("age_h", lang).format(n=seconds // 3600)
+
+
+def clock(ms: int | float) -> str:
+    """HH:MM:SS in the server's local time zone (the newsroom's own, on a single box)."""
+    return time.strftime("%H:%M:%S", time.localtime(ms / 1000))

@@ -1,0 +1,70 @@
+"""Every component id the dashboards render, with a page prefix, in one place.
+
+Tests and the watchdog script (assets/watchdog.js) address components by these ids, so they
+are part of the UI's contract: rename one here and everywhere follows.
+"""
+
+from __future__ import annotations
+
+# The desk's session cookie, set by POST /desk/login in the composition root.
+SESSION_COOKIE = "nr_session"
+
+# --- shell (every page) ----------------------------------------------------------------------
+URL = "url"
+PAGE = "page"
+
+# --- wall ------------------------------------------------------------------------------------
+WALL = "wall"
+WALL_DENIED = "wall-denied"
+WALL_TICKET = "wall-ticket"            # dcc.Store: the key and language the stream re-checks
+WALL_LIVE_SINK = "wall-live-sink"      # the streaming callback's (never-written) output
+WALL_HEARTBEAT = "wall-heartbeat"      # text changes every 2 s while the stream is alive
+WALL_STALE = "wall-stale"              # banner the watchdog shows when the heartbeat stops
+WALL_CLOCK = "wall-clock"              # local clock, ticked by assets/watchdog.js
+WALL_LINK = "wall-link"                # live / degraded indicator
+WALL_LAST_UPDATE = "wall-last-update"  # time of the last push
+WALL_LAST_EVENT = "wall-last-event"    # text changes on every received event
+WALL_EVENT_RATE = "wall-event-rate"    # events in the last minute
+WALL_ON_DUTY = "wall-on-duty"
+WALL_OPEN_TASKS_COUNT = "wall-open-task-count"
+WALL_REPORTER_COUNT = "wall-reporter-count"  # reporters drawn on the map
+WALL_MAP = "wall-map"
+WALL_STAGES = "wall-stages"
+WALL_TRAFFIC = "wall-traffic"
+WALL_TASKS = "wall-tasks"              # open tasks list (rows carry class nr-task-row)
+
+# --- desk ------------------------------------------------------------------------------------
+DESK = "desk"
+DESK_LOGIN = "desk-login"              # the login form (rendered when not logged in)
+DESK_LOGIN_ERROR = "desk-login-error"
+DESK_LOGOUT = "desk-logout"            # the logout form
+DESK_USER = "desk-user"
+DESK_TICKET = "desk-ticket"            # dcc.Store: the view ticket the stream redeems
+DESK_LIVE_SINK = "desk-live-sink"
+DESK_HEARTBEAT = "desk-heartbeat"
+DESK_STALE = "desk-stale"
+DESK_SESSION_ENDED = "desk-session-ended"
+DESK_LINK = "desk-link"
+DESK_LAST_EVENT = "desk-last-event"
+DESK_MAP = "desk-map"
+DESK_TASKS = "desk-tasks"
+DESK_REPORTERS = "desk-reporters"
+DESK_OPEN_TASKS_COUNT = "desk-open-task-count"
+DESK_ON_DUTY = "desk-on-duty"
+DESK_REPORTER_COUNT = "desk-reporter-count"
+
+# the create-task form
+DESK_TITLE = "desk-title"
+DESK_BRIEF = "desk-brief"
+DESK_PRIORITY = "desk-priority"
+DESK_LAT = "desk-lat"
+DESK_LON = "desk-lon"
+DESK_SUGGEST = "desk-suggest"          # button: rank the nearest on-duty reporters
+DESK_SUGGESTIONS = "desk-suggestions"  # the ranked list, shown under the button
+DESK_ASSIGNEE = "desk-assignee"        # dropdown: "" (nobody yet) or a reporter_id
+DESK_DISPATCH = "desk-dispatch"        # button: create (and offer) the task
+DESK_RESULT = "desk-result"            # task id and state, or the error text
+
+# --- index -----------------------------------------------------------------------------------
+INDEX = "index"
+NOT_FOUND = "not-found"

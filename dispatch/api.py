@@ -1,0 +1,169 @@
+"""REST API `/api/v1` (design.md §4.4), health checks and metrics.
+
+Bearer tokens; every route checks the role on the server. Errors are JSON
+`{"error": code, "detail": reason}` with the status of the NewsroomError raised.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi.responses import JSONResponse, PlainTextResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from dispatch import auth, reporters, schema, stories, tasks
+from dispatch.auth import Principal
+from dispatch.errors import NewsroomError
+from dispatch.runtime import Runtime
+
+router = APIRouter(prefix="/api/v1")
+health = APIRouter()
+
+
+def runtime(request: Request) -> Runtime:
+    return request.app.state.runtime  # type: ignore[no-any-return]
+
+
+async def principal(request: Request,
+                    authorization: Annotated[str | None, Header()] = None) -> Principal:
+    token = None
+    if authorization and authorization.lower().startswith("bearer "):
+        token = authorization[7:].strip()
+    rt = runtime(request)
+    return await auth.authenticate(rt.redis, rt.keys, token)
+
+
+Who = Annotated[Principal, Depends(principal)]
+RT = Annotated[Runtime, Depends(runtime)]
+
+
+def error_response(exc: NewsroomError) -> JSONResponse:
+    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+    return JSONResponse({"error": exc.code, "detail": exc.text}, status_code=exc.status, headers=headers)
+
+
+class ReporterIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=100)
+    skills: list[Annotated[str, Field(max_length=40)]] = Field(default=[], max_length=20)
+    devices: list[Annotated[str, Field(max_length=64)]] = Field(default=[], max_length=10)
+
+
+class TaskIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    title: str = Field(min_length=1, max_length=200)
+    brief: str = Field(default="", max_length=4000)
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    priority: schema.Priority = "normal"
+    assignee: str | None = Field(default=None, max_length=64)
+    deadline: int | None = Field(default=None, ge=0)
+
+
+class TransitionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    state: schema.TaskState
+    assignee: str | None = Field(default=None, max_length=64)
+    reason: str = Field(default="", max_length=200)
+    expected_version: int | None = None
+
+
+@router.post("/reporters", status_code=201, tags=["reporters"])
+async def create_reporter(body: ReporterIn, who: Who, rt: RT) -> dict[str, Any]:
+    """Register a reporter (admin). The response holds their token: it is shown only here."""
+    who.require("admin")
+    return await reporters.create(rt.redis, rt.keys, body.name, body.skills, body.devices)
+
+
+@router.get("/reporters", tags=["reporters"])
+async def list_reporters(who: Who, rt: RT) -> list[dict[str, Any]]:
+    who.require("supervisor", "wall")
+    return await reporters.all_reporters(rt.redis, rt.keys)
+
+
+@router.get("/reporters/nearest", tags=["reporters"])
+async def nearest(who: Who, rt: RT, lat: Annotated[float, Query(ge=-90, le=90)],
+                  lon: Annotated[float, Query(ge=-180, le=180)],
+                  limit: Annotated[int, Query(ge=1, le=50)] = 5) -> list[dict[str, Any]]:
+    """On-duty reporters ranked for a place, each with why it ranks where it does."""
+    who.require("supervisor")
+    return await reporters.nearest(rt.redis, rt.keys, lat, lon, limit)
+
+
+@router.get("/reporters/{reporter_id}", tags=["reporters"])
+async def get_reporter(reporter_id: str, who: Who, rt: RT) -> dict[str, Any]:
+    if not (who.role == "reporter" and who.subject == reporter_id):
+        who.require("supervisor", "wall")
+    return await reporters.get(rt.redis, rt.keys, reporter_id)
+
+
+@router.post("/tasks", status_code=201, tags=["tasks"])
+async def create_task(body: TaskIn, who: Who, rt: RT, response: Response,
+                      idempotency_key: Annotated[str | None, Header(max_length=128)] = None) -> dict[str, Any]:
+    """Create a task and offer it to `assignee`. A repeated Idempotency-Key returns the
+    first result (status 200) instead of creating a second task."""
+    task, created = await tasks.create(rt.redis, rt.keys, who, idempotency_key=idempotency_key,
+                                       **body.model_dump())
+    if not created:
+        response.status_code = 200
+    return task
+
+
+@router.get("/tasks", tags=["tasks"])
+async def list_open_tasks(who: Who, rt: RT) -> list[dict[str, Any]]:
+    who.require("supervisor", "wall")
+    return await tasks.open_tasks(rt.redis, rt.keys)
+
+
+@router.get("/tasks/{task_id}", tags=["tasks"])
+async def get_task(task_id: str, who: Who, rt: RT) -> dict[str, Any]:
+    """The task with its `state` and its timeline."""
+    task = await tasks.get(rt.redis, rt.keys, task_id)
+    if not (who.role == "reporter" and task["assignee"] == who.subject):
+        who.require("supervisor", "wall")
+    return task
+
+
+@router.post("/tasks/{task_id}/transitions", tags=["tasks"])
+async def transition(task_id: str, body: TransitionIn, who: Who, rt: RT,
+                     idempotency_key: Annotated[str | None, Header(max_length=128)] = None) -> dict[str, Any]:
+    """Move a task: offered (assign or reassign, with assignee), cancelled, or a reporter's
+    own status. Illegal moves get 409 with code illegal_transition."""
+    return await tasks.change(rt.redis, rt.keys, who, task_id, body.state, reason=body.reason,
+                              assignee=body.assignee, client_id=idempotency_key,
+                              expected_version=body.expected_version)
+
+
+@router.get("/stories", tags=["stories"])
+async def list_stories(who: Who, rt: RT) -> list[dict[str, Any]]:
+    who.require("supervisor", "wall")
+    return await stories.all_stories(rt.redis, rt.keys)
+
+
+@health.get("/healthz", tags=["health"])
+async def healthz() -> dict[str, str]:
+    """The process is up."""
+    return {"status": "ok"}
+
+
+@health.get("/readyz", tags=["health"])
+async def readyz(rt: RT) -> JSONResponse:
+    """Redis answers and the bus is subscribed."""
+    try:
+        await rt.redis.ping()
+    except Exception as exc:  # noqa: BLE001 - any failure means not ready
+        return JSONResponse({"status": "unavailable", "detail": f"Redis: {exc}"}, status_code=503)
+    if not rt.bus.connected:
+        return JSONResponse({"status": "unavailable", "detail": "bus not subscribed"}, status_code=503)
+    return JSONResponse({"status": "ready"})
+
+
+@health.get("/metrics", tags=["health"], response_class=PlainTextResponse)
+async def metrics(request: Request) -> str:
+    """Prometheus text format."""
+    gauges: dict[str, int] = getattr(request.app.state, "gauges", {})
+    lines = []
+    for name, value in sorted(gauges.items()):
+        lines += [f"# TYPE newsroom_{name} gauge", f"newsroom_{name} {value}"]
+    return "\n".join(lines) + "\n"

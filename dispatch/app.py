@@ -1,0 +1,139 @@
+"""The composition root: one ASGI app with the Dash command centre (FastAPI backend of Dash 4)
+at the root, the REST API, the reporter websocket and the health checks. The only module
+that imports dispatch, dashboards and feeds together.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import uvicorn
+from dash import Dash
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+import dashboards
+from dispatch import api, bootstrap, db, web, ws
+from dispatch.errors import NewsroomError
+from dispatch.runtime import Runtime
+from dispatch.settings import Settings
+from feeds import run as feeds_run
+
+ROOT = Path(__file__).resolve().parent.parent
+log = logging.getLogger("newsroom")
+
+
+def create_app(settings: Settings, redis_url: str) -> FastAPI:
+    runtime = Runtime(settings, redis_url=redis_url)
+    secrets = bootstrap.load(settings)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await runtime.start()
+        await bootstrap.register(runtime.redis, runtime.keys, secrets)
+        try:
+            yield
+        finally:
+            await runtime.stop()
+
+    server = FastAPI(title="Newsroom Command", version="1", lifespan=lifespan,
+                     docs_url="/api/docs", openapi_url="/api/openapi.json", redoc_url=None)
+    server.state.runtime = runtime
+    server.state.secrets = secrets
+    server.state.gauges = {"reporter_sockets": 0}
+
+    @server.exception_handler(NewsroomError)
+    async def newsroom_error(_: Request, exc: NewsroomError) -> JSONResponse:
+        return api.error_response(exc)
+
+    @server.exception_handler(RequestValidationError)
+    async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+        parts = [f"{'.'.join(str(p) for p in e['loc'] if p != 'body')}: {e['msg']}" for e in exc.errors()[:5]]
+        return JSONResponse({"error": "invalid_input", "detail": "; ".join(parts)}, status_code=422)
+
+    server.include_router(api.health)
+    server.include_router(api.router)
+    server.include_router(web.router)
+    server.add_api_websocket_route("/ws/reporter", ws.reporter_socket)
+
+    dash_app = Dash(__name__, server=server, assets_folder=str(ROOT / "assets"),
+                    websocket_inactivity_timeout=0, suppress_callback_exceptions=True,
+                    title="Newsroom Command", update_title=None,
+                    websocket_allowed_origins=list(settings.allowed_origins))
+    dashboards.register(dash_app, runtime)
+    return server
+
+
+def uvicorn_config(app: FastAPI, settings: Settings) -> uvicorn.Config:
+    # 64 KiB frames at most (larger: close 1009); no websocket compression (65-70 % more CPU).
+    return uvicorn.Config(app, host=settings.host, port=settings.port, ws_max_size=64 * 1024,
+                          ws_per_message_deflate=False, log_level="warning", lifespan="on",
+                          timeout_graceful_shutdown=3)
+
+
+async def serve(settings: Settings, demo: bool = False, seed: int = 7, rate: float = 1.0,
+                banner: bool = True) -> None:
+    """Run the web process (and, with `demo`, the simulator in the same process)."""
+    url, embedded = db.resolve(settings, long_lived=True)
+    try:
+        app = create_app(settings, url)
+        server = uvicorn.Server(uvicorn_config(app, settings))
+        jobs = [asyncio.create_task(server.serve(), name="web")]
+        if demo:
+            jobs.append(asyncio.create_task(_demo(app, seed, rate), name="simulator"))
+        if banner:
+            jobs.append(asyncio.create_task(_banner(server, app, settings, url, demo)))
+        done, _ = await asyncio.wait(jobs[:1])
+        for job in jobs[1:]:
+            job.cancel()
+        for job in jobs:
+            with contextlib.suppress(asyncio.CancelledError):
+                await job
+    finally:
+        db_release(embedded)
+
+
+def db_release(embedded: object) -> None:
+    from dispatch import redis_server
+
+    redis_server.release(embedded)  # type: ignore[arg-type]
+
+
+async def _demo(app: FastAPI, seed: int, rate: float) -> None:
+    runtime: Runtime = app.state.runtime
+    while runtime._redis is None:  # wait for the lifespan to connect
+        await asyncio.sleep(0.05)
+    await feeds_run.run_simulator(runtime.redis, runtime.keys, seed=seed, rate=rate)
+
+
+async def _banner(server: uvicorn.Server, app: FastAPI, settings: Settings, url: str, demo: bool) -> None:
+    while not server.started:
+        await asyncio.sleep(0.05)
+    s: bootstrap.Secrets = app.state.secrets
+    base = settings.public_url
+    where = "embedded Redis at " + url if not settings.redis_url else "Redis at " + url.split("@")[-1]
+    lines = [
+        "",
+        f"Newsroom Command is running ({where}{', demo data on' if demo else ''})",
+        f"  wall  (read-only, for the command hall): {base}/wall?key={s.wall_key}",
+        f"  desk  (log in with the admin token):     {base}/desk",
+        f"  API   docs:                              {base}/api/docs",
+        f"  reporters connect to:                    {base.replace('http', 'ws', 1)}/ws/reporter",
+        f"  admin token: {s.admin_token}",
+        "Press Ctrl-C to stop.",
+    ]
+    print("\n".join(lines), flush=True)
+
+
+async def feeds(settings: Settings, seed: int, rate: float, duration_s: float | None) -> None:
+    """The feeds process: runs the collectors. Today that is the simulator."""
+    url, embedded = db.resolve(settings, long_lived=True)
+    try:
+        await feeds_run.main(settings, url, seed=seed, rate=rate, duration_s=duration_s)
+    finally:
+        db_release(embedded)

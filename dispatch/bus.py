@@ -18,10 +18,12 @@ import redis.asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from dispatch.keys import CHANNEL_PATTERN
+
 log = logging.getLogger(__name__)
 
 RESYNC = "\x00resync"
-PATTERN = "nr:*:ch:*"
+
 
 
 class Subscription:
@@ -102,7 +104,7 @@ class Bus:
         while True:
             pubsub = self._client.pubsub(ignore_subscribe_messages=True)
             try:
-                await pubsub.psubscribe(PATTERN)
+                await pubsub.psubscribe(CHANNEL_PATTERN)
                 self._ready.set()
                 if not first:
                     self._resync_all()

@@ -117,3 +117,7 @@ class Keys:
 
     def sequence(self, name: str) -> str:
         return f"{self.prefix}:seq:{name}"
+
+
+# The bus's one process-wide subscription: every tenant's channels.
+CHANNEL_PATTERN = "nr:*:ch:*"

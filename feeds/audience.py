@@ -42,7 +42,8 @@ def daily_factor(ts_ms: int, channel: str = "app") -> float:
     the channel's highest peak."""
     hour = china_hour(ts_ms)
     total = NIGHT_FLOOR
-    for height, centre, width in zip(_PEAKS.get(channel, _DEFAULT_PEAKS), _PEAK_HOURS, _PEAK_WIDTHS):
+    heights = _PEAKS.get(channel, _DEFAULT_PEAKS)
+    for height, centre, width in zip(heights, _PEAK_HOURS, _PEAK_WIDTHS, strict=True):
         d = min(abs(hour - centre), 24 - abs(hour - centre))  # the day wraps at midnight
         total += height * math.exp(-0.5 * (d / width) ** 2)
     return min(total, 1.0)

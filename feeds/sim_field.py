@@ -21,6 +21,7 @@ HOME_RADIUS_M = 5_000.0  # reporters live and start their shifts in and around t
 WALK_MPS = (1.0, 1.6)
 DRIVE_MPS = (8.0, 15.0)
 DRIVE_OVER_M = 1_500.0  # nobody walks further than this to a scene
+NEARBY_CHANCE, NEARBY_M = 0.4, 1_200.0
 ACCURACY_M = {"still": (5.0, 15.0), "walk": (5.0, 20.0), "drive": (8.0, 30.0)}
 # Battery use in percent per hour: GPS and the screen cost more on the move.
 DRAIN_PER_H = {"still": 4.0, "walk": 10.0, "drive": 8.0}
@@ -107,6 +108,10 @@ class FieldReporter:
         self.settle(t)
         self.start = self.position(t)
         self.dest = random_point(rng, RADIUS_M)
+        if rng.random() < NEARBY_CHANCE:  # the next address is often round the corner
+            nearby = random_point(rng, NEARBY_M, around=self.start)
+            if distance_m(CENTRE, nearby) <= RADIUS_M:
+                self.dest = nearby
         far = distance_m(self.start, self.dest)
         self.mode = "drive" if far > DRIVE_OVER_M else "walk"
         self.speed = rng.uniform(*(DRIVE_MPS if self.mode == "drive" else WALK_MPS))
@@ -134,7 +139,7 @@ class FieldReporter:
         err = min(abs(rng.gauss(0, accuracy / 2)), accuracy)
         angle = rng.uniform(0, 2 * math.pi)
         lat, lon = offset(self.position(t), err * math.cos(angle), err * math.sin(angle))
-        speed: float | None = 0.0
+        speed = 0.0
         heading: float | None = None
         if self.moving and t < self.leg_end:
             low, high = DRIVE_MPS if self.mode == "drive" else WALK_MPS
@@ -142,6 +147,6 @@ class FieldReporter:
             heading = round(bearing_deg(self.start, self.dest), 1)
         self.last_ts = max(ts, self.last_ts + 1)
         return Location(reporter_id=self.profile.reporter_id, lat=round(lat, 6), lon=round(lon, 6),
-                        accuracy_m=round(accuracy, 1), speed_mps=None if speed is None else round(speed, 2),
+                        accuracy_m=round(accuracy, 1), speed_mps=round(speed, 2),
                         heading=heading, battery=round(self.battery, 1), ts=self.last_ts,
                         received_at=self.last_ts, source="sim")

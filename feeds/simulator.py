@@ -36,6 +36,7 @@ SHIFT_H, BREAK_MIN = (2.0, 5.0), (20.0, 120.0)
 DWELL_MIN = (2.0, 20.0)  # time on scene before moving on
 SPIKE_MIN, SPIKE_PEAK = (3.0, 8.0), (2.0, 5.0)
 _DIGITAL: tuple[Channel, ...] = ("app", "web", "wechat")
+_SPIKABLE = frozenset({"lead", "pitched", "assigned", "reporting"})  # before anything is filed
 
 
 @dataclass
@@ -86,8 +87,8 @@ class Newsroom:
         self._queue: list[tuple[float, int, str, str, int]] = []
         self._seq = 0
         self._t = 0.0  # simulated seconds since the start
-        self._now_ms, self._out = start_ms, []  # the current step's clock mapping and output
-        self._out: list[SimEvent]
+        self._now_ms = start_ms  # the current step's end, for mapping simulated time to ms
+        self._out: list[SimEvent] = []
         self._profiles = [profile(n) for n in range(1, reporters + 1)]
         self._field: dict[str, FieldReporter] = {}
         self._stories: dict[str, _Story] = {}
@@ -218,16 +219,16 @@ class Newsroom:
     def _channels(self, story: _Story) -> list[Channel]:
         if story.priority == "breaking":
             return list(audience.ALL_CHANNELS)
-        extra = [ch for ch, p in (("weibo", 0.5), ("douyin", 0.6), ("sms", 0.2), ("radio", 0.3),
-                                  ("tv", 0.3 if story.priority == "high" else 0.1))
-                 if self._rng.random() < p]
-        return [*_DIGITAL, *extra]  # type: ignore[list-item]
+        odds: tuple[tuple[Channel, float], ...] = (
+            ("weibo", 0.5), ("douyin", 0.6), ("sms", 0.2), ("radio", 0.3),
+            ("tv", 0.3 if story.priority == "high" else 0.1))
+        return [*_DIGITAL, *(ch for ch, p in odds if self._rng.random() < p)]
 
     def _on_stage(self, t: float, sid: str, _gen: int) -> None:
         story, rng = self._stories[sid], self._rng
         if story.stage == "published":  # a correction after publication
             story.stage = "corrected"
-        elif story.stage in ("lead", "pitched", "assigned", "reporting") and rng.random() < SPIKE_CHANCE:
+        elif story.stage in _SPIKABLE and rng.random() < SPIKE_CHANCE:
             story.stage = "spiked"
         else:
             story.stage = PIPELINE[PIPELINE.index(story.stage) + 1]
@@ -238,7 +239,8 @@ class Newsroom:
         if story.stage == "published":
             story.channels = self._channels(story)
             if story.priority == "breaking":
-                self._spikes.append(_Spike(sid, tuple(story.channels), t, t + self._minutes(*SPIKE_MIN),
+                end = t + self._minutes(*SPIKE_MIN)
+                self._spikes.append(_Spike(sid, tuple(story.channels), t, end,
                                            rng.uniform(*SPIKE_PEAK)))
             if rng.random() < CORRECT_CHANCE:
                 self._schedule(t + self._minutes(10, 60), "stage", sid)

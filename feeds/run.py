@@ -1,0 +1,209 @@
+"""The simulator's I/O shell: registers the simulated reporters, then steps the model in real
+time and writes each event through dispatch's services, as any feed would.
+
+Redis being away is a normal condition here, not a crash: events wait in a bounded backlog and
+are retried after a back-off. Fixes, duty changes and story updates are idempotent, so a retry
+is safe; a traffic window adds to a counter, so it is tried at most once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
+
+from dispatch import db
+from dispatch import reporters as reporter_service
+from dispatch import stories as story_service
+from dispatch.clock import now_ms
+from dispatch.errors import InvalidInput, NewsroomError, NotFound
+from dispatch.keys import Keys
+from dispatch.schema import Duty, Location, Story, Traffic
+from dispatch.settings import Settings
+from feeds.sim_content import Profile
+from feeds.simulator import Newsroom, SimEvent
+
+log = logging.getLogger(__name__)
+
+TICK_S = 1.0  # at rate 1; divided by the rate, but never below MIN_TICK_S
+MIN_TICK_S = 0.05
+MAX_STEP_S = 60.0  # after a long stall (a sleeping laptop) skip ahead rather than replay a burst
+BACKOFF_S = (0.5, 5.0)
+MAX_BACKLOG = 50_000
+PROGRESS_EVERY_S = 10.0
+_REDIS_DOWN = (RedisError, OSError)
+
+
+@dataclass
+class Progress:
+    """What the runner has done so far; handed to the progress callback."""
+
+    events: int = 0  # written
+    dropped: int = 0  # refused by a service, or lost to a full backlog or an uncertain write
+    errors: int = 0  # Redis errors met
+    backlog: int = 0  # waiting to be written
+    elapsed_s: float = 0.0
+    recent_per_s: float = 0.0  # events written per second since the previous report
+
+
+async def register(r: aioredis.Redis, keys: Keys, roster: Iterable[Profile]) -> int:
+    """Create the reporters that do not exist yet; return how many were created. Existing
+    reporters are left alone: no new profile, no new token."""
+    created = 0
+    for p in roster:
+        if await r.exists(keys.reporter(p.reporter_id)):
+            continue
+        try:
+            await reporter_service.create(r, keys, p.name, list(p.skills), list(p.devices),
+                                   reporter_id=p.reporter_id)
+            created += 1
+        except InvalidInput:  # another runner created it between our check and our create
+            pass
+    return created
+
+
+async def backfill(r: aioredis.Redis, keys: Keys, history: list[Traffic]) -> int:
+    """Write the history windows whose minute has no traffic yet; return how many. A restart
+    therefore never counts an hour twice."""
+    written = 0
+    for channel in {t.channel for t in history}:
+        windows = [t for t in history if t.channel == channel]
+        stored = await r.hmget(keys.traffic_minute(channel), [str(t.window_start) for t in windows])
+        for window, value in zip(windows, stored, strict=True):
+            if not value or int(value) == 0:
+                await story_service.record_traffic(r, keys, window)
+                written += 1
+    return written
+
+
+async def write(r: aioredis.Redis, keys: Keys, event: SimEvent) -> None:
+    """Write one simulator event through the service that owns its state."""
+    if isinstance(event, Location):
+        await reporter_service.apply_fix(r, keys, event)
+    elif isinstance(event, Duty):
+        await reporter_service.set_duty(r, keys, event.reporter_id, event.on_duty)
+    elif isinstance(event, Story):
+        await story_service.upsert_story(r, keys, event)
+    else:
+        await story_service.record_traffic(r, keys, event)
+
+
+async def run_simulator(r: aioredis.Redis, keys: Keys, *, seed: int = 1, rate: float = 1.0,
+                        reporters: int = 30, stories: int = 40,
+                        stop: asyncio.Event | None = None, duration_s: float | None = None,
+                        progress: Callable[[Progress], None] | None = None,
+                        progress_every_s: float = PROGRESS_EVERY_S) -> Progress:
+    """Run the simulated newsroom against Redis until `stop` is set or `duration_s` passes.
+
+    Registers the roster (idempotently), backfills the last hour of traffic where it is
+    missing, then ticks every `1/rate` s (at least 0.05 s). Redis errors are logged and
+    retried with back-off; they never end the run. Returns the final Progress.
+    """
+    model = Newsroom(seed, start_ms=now_ms(), rate=rate, reporters=reporters, stories=stories)
+    stop = stop or asyncio.Event()
+    tick_s = max(MIN_TICK_S, TICK_S / rate)
+    began = time.monotonic()
+    deadline = None if duration_s is None else began + duration_s
+    stats = Progress()
+    backlog: deque[SimEvent] = deque()
+    ready, backoff, last_step = False, 0.0, None
+    next_report, reported_events = began + progress_every_s, 0
+
+    while not stop.is_set() and (deadline is None or time.monotonic() < deadline):
+        tick_began = time.monotonic()
+        try:
+            if not ready:
+                created = await register(r, keys, model.roster())
+                filled = await backfill(r, keys, model.history(now_ms()))
+                log.info("simulator: %d reporters registered, %d traffic minutes backfilled",
+                         created, filled)
+                ready = True
+            dt = 0.0 if last_step is None else min(tick_began - last_step, MAX_STEP_S)
+            last_step = tick_began
+            backlog.extend(model.step(now_ms(), dt))
+            while len(backlog) > MAX_BACKLOG:  # oldest first: a newer fix or story supersedes it
+                backlog.popleft()
+                stats.dropped += 1
+            ready = await _drain(r, keys, backlog, stats)
+            backoff = 0.0
+        except _REDIS_DOWN as exc:
+            stats.errors += 1
+            if backlog and isinstance(backlog[0], Traffic):
+                backlog.popleft()  # it may have been counted before the error: never twice
+                stats.dropped += 1
+            backoff = min(max(backoff * 2, BACKOFF_S[0]), BACKOFF_S[1])
+            log.warning("simulator: Redis error (%s); %d events waiting; retrying in %.1f s",
+                        exc, len(backlog), backoff)
+        now = time.monotonic()
+        stats.backlog, stats.elapsed_s = len(backlog), now - began
+        if progress and now >= next_report:
+            since_s = now - (next_report - progress_every_s)
+            stats.recent_per_s = (stats.events - reported_events) / since_s
+            reported_events, next_report = stats.events, now + progress_every_s
+            progress(stats)
+        pause = backoff or max(0.0, tick_s - (now - tick_began))
+        if deadline is not None:
+            pause = min(pause, max(0.0, deadline - now))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), pause)
+    stats.elapsed_s = time.monotonic() - began
+    return stats
+
+
+async def _drain(r: aioredis.Redis, keys: Keys, backlog: deque[SimEvent], stats: Progress) -> bool:
+    """Write the backlog in order. Return False if a reporter has vanished (the database was
+    flushed under us), so the roster is registered again."""
+    still_registered = True
+    while backlog:
+        try:
+            await write(r, keys, backlog[0])
+            stats.events += 1
+        except NewsroomError as exc:  # the service refused it: retrying would not help
+            log.warning("simulator: %s refused: %s", backlog[0].type, exc.text)
+            stats.dropped += 1
+            still_registered = still_registered and not isinstance(exc, NotFound)
+        backlog.popleft()
+    return still_registered
+
+
+async def main(settings: Settings, redis_url: str, seed: int = 1, rate: float = 1.0,
+               duration_s: float | None = None) -> int:
+    """`newsroom simulate`: run the simulator until Ctrl-C (or `duration_s`), printing a
+    progress line about every 10 s. Returns the exit status."""
+    r = db.connect(redis_url)
+    keys = Keys(settings.tenant)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    handled = []
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:  # a clean stop on Ctrl-C; not available off the main thread or on Windows
+            loop.add_signal_handler(sig, stop.set)
+            handled.append(sig)
+        except (NotImplementedError, RuntimeError, ValueError):
+            pass
+    print(f"simulating a newsroom (seed {seed}, rate {rate:g}) for tenant {settings.tenant!r}; "
+          f"the wall and desk served at {settings.public_url} show it. Ctrl-C stops", flush=True)
+    try:
+        stats = await run_simulator(r, keys, seed=seed, rate=rate, stop=stop,
+                                    duration_s=duration_s, progress=_print_progress,
+                                    progress_every_s=PROGRESS_EVERY_S)
+    finally:
+        for sig in handled:
+            loop.remove_signal_handler(sig)
+        await r.aclose()
+    print(f"simulator stopped after {stats.elapsed_s:.0f} s: {stats.events} events written, "
+          f"{stats.dropped} dropped, {stats.errors} Redis errors", flush=True)
+    return 0
+
+
+def _print_progress(p: Progress) -> None:
+    waiting = f", {p.backlog} waiting (Redis errors: {p.errors})" if p.backlog or p.errors else ""
+    print(f"simulate: {p.events} events written, {p.recent_per_s:.1f}/s{waiting}", flush=True)

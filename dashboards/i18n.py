@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 
-from dispatch import schema
+from dispatch import auth, schema
 
 LANGS = ("zh", "en")
 
@@ -104,6 +104,8 @@ TEXT: dict[str, dict[str, str]] = {
     "need_coords": {"zh": "请填写有效的经纬度", "en": "Give a valid latitude and longitude"},
     "session_ended": {"zh": "登录已失效, 请重新登录", "en": "Your session has ended; log in again"},
     "km": {"zh": "{d:.1f} 公里", "en": "{d:.1f} km"},
+    "why": {"zh": "直线距离 {d:.1f} 公里, 最后定位 {age}前",
+            "en": "{d:.1f} km in a straight line, last fix {age} ago"},
 }
 
 LABELS: dict[str, dict[str, dict[str, str]]] = {
@@ -147,6 +149,13 @@ LABELS: dict[str, dict[str, dict[str, str]]] = {
         "high": {"zh": "紧急", "en": "High"},
         "breaking": {"zh": "突发", "en": "Breaking"},
     },
+    "role": {
+        "wall": {"zh": "指挥大屏", "en": "wall"},
+        "supervisor": {"zh": "值班主任", "en": "supervisor"},
+        "admin": {"zh": "管理员", "en": "admin"},
+        "reporter": {"zh": "记者", "en": "reporter"},
+        "feed": {"zh": "数据源", "en": "feed"},
+    },
     "duty": {
         "on": {"zh": "在岗", "en": "On duty"},
         "off": {"zh": "离岗", "en": "Off duty"},
@@ -156,14 +165,14 @@ LABELS: dict[str, dict[str, dict[str, str]]] = {
 # The label tables must cover the schema's vocabularies (checked by a test too).
 LABEL_DOMAINS: dict[str, tuple[str, ...]] = {
     "stage": schema.STAGES, "channel": schema.CHANNELS, "state": schema.TASK_STATES,
-    "priority": schema.PRIORITIES, "duty": ("on", "off"),
+    "priority": schema.PRIORITIES, "duty": ("on", "off"), "role": auth.ROLES,
 }
 
 
 def pick_lang(requested: str | None, default: str) -> str:
     """The page language: `requested` (from ?lang=) if supported, else `default`."""
     if requested in LANGS:
-        return requested  # type: ignore[return-value]
+        return requested
     return default if default in LANGS else LANGS[0]
 
 
@@ -181,7 +190,7 @@ def label(kind: str, value: str, lang: str) -> str:
     return entry.get(lang) or entry["en"]
 
 
-def age(ms: int | float, lang: str) -> str:
+def age(ms: float, lang: str) -> str:
     """A short, glanceable age ("3分钟", "45 s") for a duration in milliseconds."""
     seconds = max(0, int(ms // 1000))
     if seconds < 60:
@@ -191,6 +200,6 @@ def age(ms: int | float, lang: str) -> str:
     return t("age_h", lang).format(n=seconds // 3600)
 
 
-def clock(ms: int | float) -> str:
+def clock(ms: float) -> str:
     """HH:MM:SS in the server's local time zone (the newsroom's own, on a single box)."""
     return time.strftime("%H:%M:%S", time.localtime(ms / 1000))

@@ -70,14 +70,19 @@ def free_port() -> int:
 class Server:
     """A real `newsroom serve` (uvicorn) process on loopback against the test Redis."""
 
-    def __init__(self, redis_url: str, data_dir: Path, extra_env: dict[str, str] | None = None) -> None:
+    def __init__(self, redis_url: str | None, data_dir: Path, extra_env: dict[str, str] | None = None,
+                 command: tuple[str, ...] = ("serve",)) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.admin_token = "test-admin-" + os.urandom(8).hex()
-        env = {**os.environ, "REDIS_URL": redis_url, "NEWSROOM_PORT": str(self.port),
+        env = {**os.environ, "NEWSROOM_PORT": str(self.port),
                "NEWSROOM_HOST": "127.0.0.1", "NEWSROOM_DATA_DIR": str(data_dir),
                "NEWSROOM_ADMIN_TOKEN": self.admin_token, "NEWSROOM_LANG": "en",
                "NEWSROOM_WEBHOOK_SECRET": "test-webhook-secret", **(extra_env or {})}
+        env.pop("REDIS_URL", None)
+        if redis_url:
+            env["REDIS_URL"] = redis_url
+        self.command = command
         self.log_path = data_dir / f"serve-{self.port}.log"
         self.env = env
         self.proc: subprocess.Popen[bytes] | None = None
@@ -86,7 +91,7 @@ class Server:
         import httpx
 
         self.log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen([sys.executable, "-m", "dispatch.cli", "serve"], env=self.env,
+        self.proc = subprocess.Popen([sys.executable, "-m", "dispatch.cli", *self.command], env=self.env,
                                      stdout=self.log, stderr=subprocess.STDOUT, cwd=ROOT)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:

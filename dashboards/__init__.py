@@ -1,0 +1,49 @@
+"""The Dash UI: the read-only live wall (/wall) and the supervisors' desk (/desk).
+
+The composition root builds the Dash app (FastAPI backend, `websocket_inactivity_timeout=0`)
+and calls `register(app, runtime)`, which sets the layout and registers every callback on
+that app object (never the global `dash.callback`, whose websocket callbacks would not be
+known to this app until it warms up). Dash Pages are not used: their built-in clientside
+title callback fails on this backend, so `router.py` routes by itself.
+
+    router.py   the shell layout and the page router (HTTP callback; reads the desk cookie)
+    wall.py     the wall's layout, its renderer and its streaming callback
+    desk.py     the desk's layout, login form, task form callbacks and streaming callback
+    live.py     the streaming plumbing both pages share (bus subscription, batching, Patch)
+    model.py    the per-connection live state and how events change it (pure)
+    figures.py  map, stages and traffic figures (pure)
+    panels.py   shared components (task list, reporter table, KPIs, banners; pure)
+    access.py   wall keys, desk sessions and the desk's view tickets
+    i18n.py     every interface string, zh and en
+    ids.py      every component id (and the session cookie's name)
+"""
+
+from __future__ import annotations
+
+from dash import Dash
+
+from dashboards import desk, router, wall
+from dispatch.runtime import Runtime
+
+
+def register(app: Dash, runtime: Runtime) -> None:
+    """Set `app.layout`, register the router, wall and desk callbacks on `app`, and warm it."""
+    router.register(app, runtime)
+    wall.register(app, runtime)
+    desk.register(app, runtime)
+    warm(app)
+
+
+def warm(app: Dash) -> None:
+    """Do Dash's first-request setup now (idempotent).
+
+    With the FastAPI backend Dash runs that setup (which, among other things, finds the
+    files in assets/) only before its own `/_dash-*` requests, not before the HTML page: the
+    first page served after a start would come without the CSS and without the watchdog
+    script, which is exactly the page a wall gets when it reloads after a server restart.
+    Safe to call again from the composition root once everything is registered.
+    """
+    app._setup_server()  # type: ignore[no-untyped-call]  # no public way to warm it
+
+
+__all__ = ["register"]

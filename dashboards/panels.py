@@ -1,0 +1,127 @@
+"""Components shared by the wall and the desk, built from plain rows (see model.py).
+
+Pure: rows in, Dash components out. The stream re-renders a list only when its rows change.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dash import dcc, html
+from plotly.graph_objects import Figure  # type: ignore[import-untyped]
+
+from dashboards import i18n
+
+GRAPH_CONFIG = {"displayModeBar": False, "scrollZoom": False, "doubleClick": False,
+                "showTips": False}
+
+
+def graph(component_id: str, figure: Figure, class_name: str = "nr-graph",
+          interactive: bool = False) -> dcc.Graph:
+    """A responsive graph that fills its panel; the wall's graphs take no input."""
+    config: Any = dict(GRAPH_CONFIG, scrollZoom=interactive,
+                  doubleClick="reset" if interactive else False)
+    return dcc.Graph(id=component_id, figure=figure, config=config, responsive=True,
+                     className=class_name, style={"height": "100%", "width": "100%"})
+
+
+def panel(title: str, *children: Any, class_name: str = "", extra: Any = None) -> html.Section:
+    head = [html.H2(title, className="nr-panel-title")]
+    if extra is not None:
+        head.append(extra)
+    return html.Section([html.Div(head, className="nr-panel-head"),
+                         html.Div(list(children), className="nr-panel-body")],
+                        className=f"nr-panel {class_name}".strip())
+
+
+def header(lang: str, subtitle: str, kpis: list[Any], status: list[Any],
+           status_class: str = "nr-status") -> html.Header:
+    """The top bar: the centre's name and the page, the counters, the link state."""
+    brand = html.Div([html.Div(i18n.t("app_title", lang), className="nr-brand-name"),
+                      html.Div(subtitle, className="nr-brand-sub")], className="nr-brand")
+    return html.Header([brand, html.Div(kpis, className="nr-kpis"),
+                        html.Div(status, className=status_class)], className="nr-header")
+
+
+def ticker(component_id: str, last: tuple[str, str, int] | None, seen: int,
+           lang: str) -> html.Footer:
+    """The bottom line naming the last event received."""
+    return html.Footer([
+        html.Span(i18n.t("last_event", lang), className="nr-ticker-label"),
+        html.Span(last_event_text(last, seen, lang), id=component_id, className="nr-ticker-text"),
+    ], className="nr-ticker")
+
+
+def kpi(component_id: str, caption: str, value: Any, class_name: str = "") -> html.Div:
+    return html.Div([html.Div(str(value), id=component_id, className="nr-kpi-value"),
+                     html.Div(caption, className="nr-kpi-label")],
+                    className=f"nr-kpi {class_name}".strip())
+
+
+def stale_banner(component_id: str, lang: str) -> html.Div:
+    """Hidden until assets/watchdog.js sees the heartbeat stop (or the data source is down)."""
+    return html.Div([html.Span("⚠", className="nr-stale-icon"), html.Span(i18n.t("stale", lang))],
+                    id=component_id, className="nr-stale-banner", role="alert")
+
+
+def link_status(status: str, lang: str) -> list[Any]:
+    """The live/degraded indicator: a dot and a word. `status` is live, degraded or connecting."""
+    return [html.Span(className=f"nr-dot nr-dot-{status}"),
+            html.Span(i18n.t(f"link_{status}", lang))]
+
+
+def legend(lang: str) -> html.Div:
+    items = [("nr-swatch-on", "legend_on_duty"), ("nr-swatch-off", "legend_off_duty"),
+             ("nr-swatch-task", "legend_tasks")]
+    return html.Div([html.Span([html.Span(className=f"nr-swatch {cls}"), i18n.t(key, lang)],
+                               className="nr-legend-item") for cls, key in items],
+                    className="nr-legend")
+
+
+def task_list(rows: list[dict[str, Any]], lang: str) -> list[Any]:
+    """Open tasks as rows: priority, title, reporter, state, age."""
+    if not rows:
+        return [html.Div(i18n.t("no_tasks", lang), className="nr-empty")]
+    out: list[Any] = []
+    for row in rows:
+        who = row["assignee_name"] or i18n.t("unassigned", lang)
+        out.append(html.Div([
+            html.Span(i18n.label("priority", row["priority"], lang),
+                      className=f"nr-prio nr-prio-{row['priority']}"),
+            html.Span(row["title"], className="nr-task-title", title=row["title"]),
+            html.Span(who, className="nr-task-who" + ("" if row["assignee"] else " nr-unassigned")),
+            html.Span(i18n.label("state", row["state"], lang),
+                      className=f"nr-state nr-state-{row['state']}"),
+            html.Span(i18n.age(row["age_ms"], lang), className="nr-age"),
+        ], className="nr-task-row", **{"data-task-id": row["task_id"]}))
+    return out
+
+
+def reporter_table(rows: list[dict[str, Any]], lang: str) -> list[Any]:
+    """Reporters with duty state, age of the last fix and battery."""
+    if not rows:
+        return [html.Div(i18n.t("no_reporters", lang), className="nr-empty")]
+    columns = ("col_name", "col_duty", "col_fix", "col_battery")
+    head = html.Tr([html.Th(i18n.t(key, lang)) for key in columns])
+    body = []
+    for row in rows:
+        duty = "on" if row["on_duty"] else "off"
+        age = row["fix_age_ms"]
+        fix = i18n.t("never", lang) if age is None else i18n.age(age, lang)
+        battery = "—" if row["battery"] is None else f"{row['battery']:.0f}%"
+        body.append(html.Tr([
+            html.Td(row["name"]),
+            html.Td(html.Span(i18n.label("duty", duty, lang), className=f"nr-duty nr-duty-{duty}")),
+            html.Td(fix), html.Td(battery),
+        ], className="nr-reporter-row", **{"data-reporter-id": row["reporter_id"]}))
+    return [html.Table([html.Thead(head), html.Tbody(body)], className="nr-table")]
+
+
+def last_event_text(state_last: tuple[str, str, int] | None, seen: int, lang: str) -> str:
+    """'#12 · 定位 · 王磊 · 14:03:21'; the running number makes every event change the text."""
+    if state_last is None:
+        return i18n.t("no_events", lang)
+    kind, subject, at = state_last
+    if kind == "traffic":
+        subject = i18n.label("channel", subject, lang)
+    return f"#{seen} · {i18n.t('ev_' + kind, lang)} · {subject} · {i18n.clock(at)}"

@@ -1,0 +1,44 @@
+"""`newsroom up` as `make up` runs it: embedded Redis, demo data, links printed, data kept."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from conftest import Server
+
+pytestmark = pytest.mark.integration
+
+
+def test_up_serves_everything_and_keeps_data_across_restarts(tmp_path: Path) -> None:
+    srv = Server(None, tmp_path, command=("up", "--seed", "3", "--rate", "5")).start()
+    admin = {"Authorization": f"Bearer {srv.admin_token}"}
+    try:
+        for path in ("/healthz", "/readyz", "/wall", "/desk", "/api/docs"):
+            assert httpx.get(srv.url + path, timeout=10).status_code == 200, path
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            reps = httpx.get(srv.url + "/api/v1/reporters", headers=admin).json()
+            if len([r for r in reps if r["lat"] is not None]) >= 20:
+                break
+            time.sleep(0.5)
+        assert len([r for r in reps if r["lat"] is not None]) >= 20, "simulated reporters have positions"
+        rep = httpx.post(srv.url + "/api/v1/reporters", json={"name": "赵敏"}, headers=admin).json()
+        task = httpx.post(srv.url + "/api/v1/tasks", headers=admin, json={
+            "title": "kept", "lat": 27.7, "lon": 112.5, "assignee": rep["reporter_id"]}).json()
+    finally:
+        srv.stop()
+    banner = srv.log_path.read_text()
+    assert "/wall?key=" in banner and "admin token: " + srv.admin_token in banner and "/desk" in banner
+    assert (tmp_path / "appendonly.aof").exists() or (tmp_path / "appendonlydir").exists()
+
+    again = Server(None, tmp_path, command=("up", "--no-demo")).start()
+    try:
+        got = httpx.get(f"{again.url}/api/v1/tasks/{task['task_id']}", headers=admin)
+        assert got.status_code == 200 and got.json()["title"] == "kept"
+        assert httpx.get(f"{again.url}/api/v1/reporters/{rep['reporter_id']}", headers=admin).json()["name"] == "赵敏"
+    finally:
+        again.stop()

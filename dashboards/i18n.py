@@ -65,6 +65,7 @@ TEXT: dict[str, dict[str, str]] = {
     "age_min": {"zh": "{n}分钟", "en": "{n} min"},
     "age_h": {"zh": "{n}小时", "en": "{n} h"},
     "never": {"zh": "无定位", "en": "no fix"},
+    "ago": {"zh": "{age}前", "en": "{age} ago"},
     "views": {"zh": "阅读量", "en": "Views"},
     "stories": {"zh": "稿件", "en": "Stories"},
     # events, as the "last event" line names them

@@ -107,7 +107,8 @@ def reporter_table(rows: list[dict[str, Any]], lang: str) -> list[Any]:
     for row in rows:
         duty = "on" if row["on_duty"] else "off"
         age = row["fix_age_ms"]
-        fix = i18n.t("never", lang) if age is None else i18n.age(age, lang)
+        fix = (i18n.t("never", lang) if age is None
+               else i18n.t("ago", lang).format(age=i18n.age(age, lang)))
         battery = "—" if row["battery"] is None else f"{row['battery']:.0f}%"
         body.append(html.Tr([
             html.Td(row["name"]),
@@ -124,4 +125,5 @@ def last_event_text(state_last: tuple[str, str, int] | None, seen: int, lang: st
     kind, subject, at = state_last
     if kind == "traffic":
         subject = i18n.label("channel", subject, lang)
-    return f"#{seen} · {i18n.t('ev_' + kind, lang)} · {subject} · {i18n.clock(at)}"
+    parts = [f"#{seen}", i18n.t("ev_" + kind, lang), subject, i18n.clock(at)]
+    return " · ".join(part for part in parts if part)

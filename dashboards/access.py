@@ -85,5 +85,6 @@ async def redeem_ticket(runtime: Runtime, ticket: str | None) -> Principal:
 
 
 async def drop_ticket(runtime: Runtime, ticket: str | None) -> None:
+    """Forget a view ticket (its stream has ended)."""
     if ticket and isinstance(ticket, str) and len(ticket) <= 100:
         await runtime.redis.delete(_ticket_key(runtime.keys, ticket))

@@ -7,11 +7,13 @@ plain form POSTs handled by the composition root (/desk/login, /desk/logout).
 
 from __future__ import annotations
 
+import contextlib
 import math
 import secrets
 from typing import Any
 
 from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
+from redis.exceptions import RedisError
 
 from dashboards import access, figures, i18n, ids, live, model, panels
 from dashboards.model import LiveState
@@ -252,7 +254,7 @@ def register(app: Dash, runtime: Runtime) -> None:
     async def desk_stream(data: Any) -> str:
         if not isinstance(data, dict):
             return ""
-        ticket = data.get("ticket")
+        ticket = data.get("ticket") if isinstance(data.get("ticket"), str) else None
         lang = _lang(data, runtime.settings.lang)
 
         async def authorize() -> bool:
@@ -266,4 +268,8 @@ def register(app: Dash, runtime: Runtime) -> None:
             lang=lang, heartbeat_id=ids.DESK_HEARTBEAT, link_id=ids.DESK_LINK, authorize=authorize,
             render=lambda state, parts, full, now: render(state, parts, full, now, lang),
             denied=lambda: {ids.PAGE: {"children": ended(lang)}})
-        return await live.stream(runtime, page)
+        try:
+            return await live.stream(runtime, page)
+        finally:
+            with contextlib.suppress(RedisError, OSError):
+                await access.drop_ticket(runtime, ticket)

@@ -164,6 +164,7 @@ def stages_figure(counts: Sequence[int], lang: str) -> go.Figure:
 
 
 def stages_arrays(counts: Sequence[int]) -> dict[int, dict[str, list[Any]]]:
+    """The arrays of stages_figure that change with the counts."""
     return {0: {"x": list(counts), "text": list(counts)}}
 
 

@@ -119,6 +119,7 @@ class Pusher:
         self._sent: dict[tuple[str, str], str] = {}
 
     def push(self, updates: Updates) -> None:
+        """Send what differs from what was sent before (Patches always go)."""
         for component_id, props in updates.items():
             fresh: dict[str, Any] = {}
             for name, value in props.items():
@@ -248,7 +249,11 @@ class _Connection:
         """False once the credentials stop working or the page stops answering."""
         if now >= self.next_auth:
             self.next_auth = now + AUTH_RECHECK_S
-            if not await self.page.authorize():
+            try:
+                allowed = await self.page.authorize()
+            except (RedisError, OSError):
+                allowed = True  # Redis is down: the page already says so; ask again later
+            if not allowed:
                 set_props_all(self.page.denied())
                 return False
         ws = ctx.websocket

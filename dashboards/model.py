@@ -49,18 +49,22 @@ class LiveState:
 
     @property
     def on_duty(self) -> int:
+        """Reporters on duty."""
         return sum(1 for r in self.reporters.values() if r.get("on_duty"))
 
     @property
     def on_map(self) -> int:
+        """Reporters with a position (drawn on the map)."""
         return sum(1 for r in self.reporters.values() if has_fix(r))
 
 
 def has_fix(reporter: Reporter) -> bool:
+    """Whether the reporter has a position to draw."""
     return reporter.get("lat") is not None and reporter.get("lon") is not None
 
 
 def minute_of(ts_ms: int) -> int:
+    """The start of the minute `ts_ms` falls in (as stories.minute_of)."""
     return ts_ms - ts_ms % MINUTE_MS
 
 
@@ -102,6 +106,7 @@ def note_received(state: LiveState, now_ms: int) -> int:
 
 
 def event_rate(state: LiveState, now_ms: int) -> int:
+    """Events received in the last minute."""
     while state.received and state.received[0] <= now_ms - RATE_WINDOW_MS:
         state.received.popleft()
     return len(state.received)

@@ -26,6 +26,7 @@ def graph(component_id: str, figure: Figure, class_name: str = "nr-graph",
 
 
 def panel(title: str, *children: Any, class_name: str = "", extra: Any = None) -> html.Section:
+    """A titled panel; `extra` goes to the right of the title (e.g. a legend)."""
     head = [html.H2(title, className="nr-panel-title")]
     if extra is not None:
         head.append(extra)
@@ -53,6 +54,7 @@ def ticker(component_id: str, last: tuple[str, str, int] | None, seen: int,
 
 
 def kpi(component_id: str, caption: str, value: Any, class_name: str = "") -> html.Div:
+    """A big number with its caption; the number carries `component_id`."""
     return html.Div([html.Div(str(value), id=component_id, className="nr-kpi-value"),
                      html.Div(caption, className="nr-kpi-label")],
                     className=f"nr-kpi {class_name}".strip())
@@ -71,6 +73,7 @@ def link_status(status: str, lang: str) -> list[Any]:
 
 
 def legend(lang: str) -> html.Div:
+    """The map's legend (the map itself draws none)."""
     items = [("nr-swatch-on", "legend_on_duty"), ("nr-swatch-off", "legend_off_duty"),
              ("nr-swatch-task", "legend_tasks")]
     return html.Div([html.Span([html.Span(className=f"nr-swatch {cls}"), i18n.t(key, lang)],

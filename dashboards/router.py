@@ -27,6 +27,7 @@ def shell() -> html.Div:
 
 
 def index(lang: str) -> html.Div:
+    """The start page: where the wall and the desk are."""
     return html.Div(html.Div([
         html.H1(i18n.t("app_title", lang)),
         html.P(i18n.t("index_intro", lang), className="nr-muted"),
@@ -37,6 +38,7 @@ def index(lang: str) -> html.Div:
 
 
 def not_found(lang: str) -> html.Div:
+    """Any other path."""
     return html.Div(html.Div([html.H1(i18n.t("not_found", lang)),
                               html.A(i18n.t("back_home", lang), href="/")], className="nr-message"),
                     id=ids.NOT_FOUND, className="nr-desk")

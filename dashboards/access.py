@@ -52,9 +52,7 @@ async def desk_principal(runtime: Runtime, session_id: str | None) -> Principal:
 
 
 def _ticket_key(keys: Keys, ticket: str) -> str:
-    # The one Redis name the dashboards make themselves (dispatch/keys.py is not ours to
-    # extend); it stays under the tenant's prefix and hash tag.
-    return f"{keys.prefix}:viewticket:{auth.hash_token(ticket)}"
+    return keys.view_ticket(auth.hash_token(ticket))
 
 
 async def issue_ticket(runtime: Runtime, session_id: str) -> str:

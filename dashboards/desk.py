@@ -17,7 +17,7 @@ from redis.exceptions import RedisError
 
 from dashboards import access, figures, i18n, ids, live, model, panels
 from dashboards.model import LiveState
-from dispatch import reporters, tasks
+from dispatch import auth, reporters, tasks
 from dispatch.auth import Principal
 from dispatch.clock import now_ms
 from dispatch.errors import Forbidden, NewsroomError, Unauthorized
@@ -38,6 +38,7 @@ def login(lang: str, error: bool) -> html.Div:
         html.Label(i18n.t("login_token", lang), htmlFor="desk-token"),
         dcc.Input(id="desk-token", name="token", type="password", autoComplete="off",
                    required=True, className="nr-input"),
+        dcc.Input(type="hidden", name="lang", value=lang),
         html.Button(i18n.t("login_submit", lang), type="submit", className="nr-button nr-primary"),
         html.P(i18n.t("login_error", lang), id=ids.DESK_LOGIN_ERROR, className="nr-error")
         if error else None,
@@ -183,7 +184,7 @@ def register(app: Dash, runtime: Runtime) -> None:
     """Register the desk's callbacks (suggest, dispatch, live stream) on `app`."""
     async def session() -> Principal:
         # Every desk action re-reads the HttpOnly cookie and re-checks the session and role.
-        return await access.desk_principal(runtime, ctx.cookies.get(ids.SESSION_COOKIE))
+        return await access.desk_principal(runtime, ctx.cookies.get(auth.SESSION_COOKIE))
 
     @app.callback(Output(ids.DESK_SUGGESTIONS, "children"), Output(ids.DESK_ASSIGNEE, "options"),
                   Output(ids.DESK_ASSIGNEE, "value"),

@@ -6,8 +6,6 @@ are part of the UI's contract: rename one here and everywhere follows.
 
 from __future__ import annotations
 
-# The desk's session cookie, set by POST /desk/login in the composition root.
-SESSION_COOKIE = "nr_session"
 
 # --- shell (every page) ----------------------------------------------------------------------
 URL = "url"

@@ -13,6 +13,7 @@ from dash import Dash, Input, Output, ctx, dcc, html
 from redis.exceptions import RedisError
 
 from dashboards import access, desk, i18n, ids, live, wall
+from dispatch import auth
 from dispatch.clock import now_ms
 from dispatch.errors import Forbidden, Unauthorized
 from dispatch.runtime import Runtime
@@ -68,7 +69,7 @@ async def render(runtime: Runtime, pathname: str | None, search: str | None) -> 
                 return wall.denied(lang)
             return wall.layout(key or "", lang, await live.load_state(runtime), now_ms())
         if path == "/desk":
-            session_id = ctx.cookies.get(ids.SESSION_COOKIE)
+            session_id = ctx.cookies.get(auth.SESSION_COOKIE)
             try:
                 principal = await access.desk_principal(runtime, session_id)
             except (Unauthorized, Forbidden):

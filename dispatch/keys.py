@@ -31,6 +31,10 @@ class Keys:
     def session(self, session_id_hash: str) -> str:
         return f"{self.prefix}:session:{session_id_hash}"
 
+    def view_ticket(self, ticket_hash: str) -> str:
+        """String + TTL: a desk page's view ticket → the session it was drawn for."""
+        return f"{self.prefix}:viewticket:{ticket_hash}"
+
     # --- reporters -----------------------------------------------------------------------
     @property
     def reporters(self) -> str:

@@ -12,6 +12,7 @@ from fastapi.responses import RedirectResponse
 from dispatch import auth
 from dispatch.errors import NewsroomError
 from dispatch.runtime import Runtime
+from dispatch.settings import LANGS
 
 
 
@@ -19,14 +20,16 @@ router = APIRouter(include_in_schema=False)
 
 
 @router.post("/desk/login")
-async def login(request: Request, token: str = Form(default="", max_length=200)) -> RedirectResponse:
+async def login(request: Request, token: str = Form(default="", max_length=200),
+                lang: str = Form(default="", max_length=8)) -> RedirectResponse:
     rt: Runtime = request.app.state.runtime
+    suffix = f"lang={lang}" if lang in LANGS else ""
     try:
         who = await auth.authenticate(rt.redis, rt.keys, token.strip())
         session_id = await auth.open_session(rt.redis, rt.keys, who)
     except NewsroomError:
-        return RedirectResponse("/desk?error=1", status_code=303)
-    response = RedirectResponse("/desk", status_code=303)
+        return RedirectResponse("/desk?error=1" + ("&" + suffix if suffix else ""), status_code=303)
+    response = RedirectResponse("/desk" + ("?" + suffix if suffix else ""), status_code=303)
     response.set_cookie(auth.SESSION_COOKIE, session_id, max_age=auth.SESSION_TTL_S, httponly=True,
                         samesite="strict", secure=request.url.scheme == "https", path="/")
     return response

@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conftest import Server
+from servers import Server
 
 pytestmark = pytest.mark.integration
 

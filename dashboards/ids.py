@@ -6,7 +6,6 @@ are part of the UI's contract: rename one here and everywhere follows.
 
 from __future__ import annotations
 
-
 # --- shell (every page) ----------------------------------------------------------------------
 URL = "url"
 PAGE = "page"

@@ -40,7 +40,8 @@ RT = Annotated[Runtime, Depends(runtime)]
 
 def error_response(exc: NewsroomError) -> JSONResponse:
     headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-    return JSONResponse({"error": exc.code, "detail": exc.text}, status_code=exc.status, headers=headers)
+    return JSONResponse({"error": exc.code, "detail": exc.text}, status_code=exc.status,
+                        headers=headers)
 
 
 class ReporterIn(BaseModel):
@@ -100,7 +101,8 @@ async def get_reporter(reporter_id: str, who: Who, rt: RT) -> dict[str, Any]:
 
 @router.post("/tasks", status_code=201, tags=["tasks"])
 async def create_task(body: TaskIn, who: Who, rt: RT, response: Response,
-                      idempotency_key: Annotated[str | None, Header(max_length=128)] = None) -> dict[str, Any]:
+                      idempotency_key: Annotated[str | None, Header(max_length=128)] = None,
+                      ) -> dict[str, Any]:
     """Create a task and offer it to `assignee`. A repeated Idempotency-Key returns the
     first result (status 200) instead of creating a second task."""
     task, created = await tasks.create(rt.redis, rt.keys, who, idempotency_key=idempotency_key,
@@ -127,7 +129,8 @@ async def get_task(task_id: str, who: Who, rt: RT) -> dict[str, Any]:
 
 @router.post("/tasks/{task_id}/transitions", tags=["tasks"])
 async def transition(task_id: str, body: TransitionIn, who: Who, rt: RT,
-                     idempotency_key: Annotated[str | None, Header(max_length=128)] = None) -> dict[str, Any]:
+                     idempotency_key: Annotated[str | None, Header(max_length=128)] = None,
+                     ) -> dict[str, Any]:
     """Move a task: offered (assign or reassign, with assignee), cancelled, or a reporter's
     own status. Illegal moves get 409 with code illegal_transition."""
     return await tasks.change(rt.redis, rt.keys, who, task_id, body.state, reason=body.reason,
@@ -155,7 +158,8 @@ async def readyz(rt: RT) -> JSONResponse:
     except Exception as exc:  # noqa: BLE001 - any failure means not ready
         return JSONResponse({"status": "unavailable", "detail": f"Redis: {exc}"}, status_code=503)
     if not rt.bus.connected:
-        return JSONResponse({"status": "unavailable", "detail": "bus not subscribed"}, status_code=503)
+        return JSONResponse({"status": "unavailable", "detail": "bus not subscribed"},
+                            status_code=503)
     return JSONResponse({"status": "ready"})
 
 

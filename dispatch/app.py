@@ -53,7 +53,8 @@ def create_app(settings: Settings, redis_url: str) -> FastAPI:
 
     @server.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
-        parts = [f"{'.'.join(str(p) for p in e['loc'] if p != 'body')}: {e['msg']}" for e in exc.errors()[:5]]
+        parts = [f"{'.'.join(str(p) for p in e['loc'] if p != 'body')}: {e['msg']}"
+                 for e in exc.errors()[:5]]
         return JSONResponse({"error": "invalid_input", "detail": "; ".join(parts)}, status_code=422)
 
     server.include_router(api.health)
@@ -61,9 +62,10 @@ def create_app(settings: Settings, redis_url: str) -> FastAPI:
     server.include_router(web.router)
     server.add_api_websocket_route("/ws/reporter", ws.reporter_socket)
 
-    dash_app = Dash(__name__, server=server, assets_folder=str(ROOT / "assets"),
+    # Dash documents a FastAPI `server` and `update_title=None`; its annotations allow neither.
+    dash_app = Dash(__name__, server=server, update_title=None,  # type: ignore[arg-type]
+                    assets_folder=str(ROOT / "assets"), title="Newsroom Command",
                     websocket_inactivity_timeout=0, suppress_callback_exceptions=True,
-                    title="Newsroom Command", update_title=None,
                     websocket_allowed_origins=list(settings.allowed_origins))
     dashboards.register(dash_app, runtime)
     return server
@@ -88,7 +90,7 @@ async def serve(settings: Settings, demo: bool = False, seed: int = 7, rate: flo
             jobs.append(asyncio.create_task(_demo(app, seed, rate), name="simulator"))
         if banner:
             jobs.append(asyncio.create_task(_banner(server, app, settings, url, demo)))
-        done, _ = await asyncio.wait(jobs[:1])
+        await asyncio.wait(jobs[:1])
         for job in jobs[1:]:
             job.cancel()
         for job in jobs:
@@ -111,12 +113,14 @@ async def _demo(app: FastAPI, seed: int, rate: float) -> None:
     await feeds_run.run_simulator(runtime.redis, runtime.keys, seed=seed, rate=rate)
 
 
-async def _banner(server: uvicorn.Server, app: FastAPI, settings: Settings, url: str, demo: bool) -> None:
+async def _banner(server: uvicorn.Server, app: FastAPI, settings: Settings, url: str,
+                  demo: bool) -> None:
     while not server.started:
         await asyncio.sleep(0.05)
     s: bootstrap.Secrets = app.state.secrets
     base = settings.public_url
-    where = "embedded Redis at " + url if not settings.redis_url else "Redis at " + url.split("@")[-1]
+    where = ("embedded Redis at " + url if not settings.redis_url
+             else "Redis at " + url.split("@")[-1])
     lines = [
         "",
         f"Newsroom Command is running ({where}{', demo data on' if demo else ''})",

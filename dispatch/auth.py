@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import redis.asyncio as aioredis
 
+from dispatch import db
 from dispatch.clock import now_ms
 from dispatch.errors import Forbidden, InvalidInput, NotFound, Unauthorized
 from dispatch.keys import Keys
@@ -36,7 +37,8 @@ class Principal:
     def require(self, *roles: str) -> None:
         """Raise Forbidden unless this principal has one of `roles` (admin may do anything)."""
         if self.role not in roles and self.role != "admin":
-            raise Forbidden(f"this needs the {' or '.join(roles)} role; your token is a {self.role} token")
+            raise Forbidden(f"this needs the {' or '.join(roles)} role; "
+                            f"your token is a {self.role} token")
 
 
 def hash_token(token: str) -> str:
@@ -62,7 +64,7 @@ async def authenticate(r: aioredis.Redis, keys: Keys, token: str | None) -> Prin
     if not token:
         raise Unauthorized("a token is required: send 'Authorization: Bearer <token>'")
     digest = hash_token(token)
-    data = await r.hgetall(keys.token(digest))  # type: ignore[misc]
+    data = await db.hgetall(r, keys.token(digest))
     if not data:
         raise Unauthorized("unknown or revoked token")
     return Principal(role=data["role"], subject=data["subject"], token_hash=digest)
@@ -70,8 +72,8 @@ async def authenticate(r: aioredis.Redis, keys: Keys, token: str | None) -> Prin
 
 async def list_tokens(r: aioredis.Redis, keys: Keys) -> list[dict[str, str]]:
     rows = []
-    for digest in sorted(await r.smembers(keys.tokens)):  # type: ignore[misc]
-        data = await r.hgetall(keys.token(digest))  # type: ignore[misc]
+    for digest in sorted(await db.smembers(r, keys.tokens)):
+        data = await db.hgetall(r, keys.token(digest))
         if data:
             rows.append({"token_id": digest[:12], **data})
     return rows
@@ -81,13 +83,13 @@ async def revoke(r: aioredis.Redis, keys: Keys, token_id: str) -> dict[str, str]
     """Revoke the token whose id starts with `token_id`; close its holder's sockets."""
     if len(token_id) < 6:
         raise InvalidInput("give at least 6 characters of the token id (see 'tokens list')")
-    matches = [d for d in await r.smembers(keys.tokens) if d.startswith(token_id)]  # type: ignore[misc]
+    matches = [d for d in await db.smembers(r, keys.tokens) if d.startswith(token_id)]
     if not matches:
         raise NotFound(f"no token with id {token_id}")
     if len(matches) > 1:
         raise InvalidInput(f"{token_id} matches {len(matches)} tokens; give more characters")
     digest = matches[0]
-    data = await r.hgetall(keys.token(digest))  # type: ignore[misc]
+    data = await db.hgetall(r, keys.token(digest))
     async with r.pipeline(transaction=True) as pipe:
         pipe.delete(keys.token(digest))
         pipe.srem(keys.tokens, digest)
@@ -102,7 +104,7 @@ async def open_session(r: aioredis.Redis, keys: Keys, principal: Principal) -> s
     principal.require("supervisor")
     session_id = secrets.token_urlsafe(32)
     key = keys.session(hash_token(session_id))
-    await r.hset(key, mapping={"role": principal.role, "subject": principal.subject,  # type: ignore[misc]
+    await r.hset(key, mapping={"role": principal.role, "subject": principal.subject,
                                "token_hash": principal.token_hash})
     await r.expire(key, SESSION_TTL_S)
     return session_id
@@ -111,7 +113,7 @@ async def open_session(r: aioredis.Redis, keys: Keys, principal: Principal) -> s
 async def session_principal(r: aioredis.Redis, keys: Keys, session_id: str | None) -> Principal:
     if not session_id:
         raise Unauthorized("not logged in")
-    data = await r.hgetall(keys.session(hash_token(session_id)))  # type: ignore[misc]
+    data = await db.hgetall(r, keys.session(hash_token(session_id)))
     if not data:
         raise Unauthorized("the session has expired; log in again")
     # A revoked token ends the sessions opened with it.

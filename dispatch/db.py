@@ -1,7 +1,13 @@
-"""Connecting to Redis: the embedded server by default, REDIS_URL otherwise. Same code path."""
+"""Connecting to Redis: the embedded server by default, REDIS_URL otherwise. Same code path.
+
+The clients decode replies (decode_responses=True), so every string they return is a str;
+redis-py's types cannot know that and say `bytes | str`. The readers at the end of this module
+say so once for the replies the services read most.
+"""
 
 from __future__ import annotations
 
+from typing import cast
 from urllib.parse import urlparse
 
 import redis
@@ -39,8 +45,9 @@ def connect(url: str, max_connections: int = 200) -> aioredis.Redis:
     """An asyncio client. The pool is large enough for many sockets; pub/sub uses one."""
     if url.startswith("sentinel://"):
         nodes, service, password = _sentinel_parts(url)
-        return Sentinel(nodes, password=password, **_CLIENT_OPTS).master_for(service)  # type: ignore[no-any-return]
-    return aioredis.from_url(url, max_connections=max_connections, **_CLIENT_OPTS)  # type: ignore[no-any-return]
+        sentinel = Sentinel(nodes, password=password, **_CLIENT_OPTS)
+        return cast(aioredis.Redis, sentinel.master_for(service))
+    return aioredis.from_url(url, max_connections=max_connections, **_CLIENT_OPTS)
 
 
 def connect_sync(url: str) -> redis.Redis:
@@ -48,5 +55,28 @@ def connect_sync(url: str) -> redis.Redis:
         from redis.sentinel import Sentinel as SyncSentinel
 
         nodes, service, password = _sentinel_parts(url)
-        return SyncSentinel(nodes, password=password, **_CLIENT_OPTS).master_for(service)  # type: ignore[no-any-return]
-    return redis.Redis.from_url(url, **_CLIENT_OPTS)  # type: ignore[no-any-return]
+        sentinel = SyncSentinel(nodes, password=password, **_CLIENT_OPTS)
+        return cast(redis.Redis, sentinel.master_for(service))
+    return redis.Redis.from_url(url, **_CLIENT_OPTS)
+
+
+# --- typed readers (see the module docstring) --------------------------------------------------
+StreamEntries = list[tuple[str, dict[str, str]]]
+
+
+async def get(r: aioredis.Redis, key: str) -> str | None:
+    return cast("str | None", await r.get(key))
+
+
+async def hgetall(r: aioredis.Redis, key: str) -> dict[str, str]:
+    return cast(dict[str, str], await r.hgetall(key))
+
+
+async def smembers(r: aioredis.Redis, key: str) -> set[str]:
+    return cast(set[str], await r.smembers(key))
+
+
+async def xrange(r: aioredis.Redis, key: str, min: str = "-", max: str = "+",
+                 count: int | None = None) -> StreamEntries:
+    """Stream entries as (id, fields), oldest first."""
+    return cast(StreamEntries, await r.xrange(key, min=min, max=max, count=count))

@@ -98,12 +98,14 @@ class EmbeddedRedis:
             if self.process.poll() is not None:
                 log = (self.data_dir / "redis.log")
                 tail = log.read_text(errors="replace")[-800:] if log.exists() else ""
-                raise ConfigError(f"the embedded Redis exited at start (code {self.process.returncode}):\n{tail}")
+                raise ConfigError("the embedded Redis exited at start "
+                                  f"(code {self.process.returncode}):\n{tail}")
             if _ping(self.socket):
                 return
             time.sleep(0.05)
         self.stop()
-        raise ConfigError(f"the embedded Redis did not answer within {timeout:.0f} s; see {self.data_dir / 'redis.log'}")
+        raise ConfigError(f"the embedded Redis did not answer within {timeout:.0f} s; "
+                          f"see {self.data_dir / 'redis.log'}")
 
     def stop(self) -> None:
         proc, self.process = self.process, None

@@ -8,11 +8,13 @@ out-of-order fixes (a phone flushing its offline queue) never move a reporter ba
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, cast
 
 import redis.asyncio as aioredis
+from redis.typing import EncodableT, FieldT
 
-from dispatch import auth, schema
+from dispatch import auth, db, schema
 from dispatch.clock import new_id, now_ms
 from dispatch.errors import InvalidInput, NotFound
 from dispatch.keys import Keys
@@ -55,7 +57,8 @@ def _decode(data: dict[str, str]) -> dict[str, Any]:
 
 
 async def create(r: aioredis.Redis, keys: Keys, name: str, skills: list[str] | None = None,
-                 devices: list[str] | None = None, reporter_id: str | None = None) -> dict[str, Any]:
+                 devices: list[str] | None = None,
+                 reporter_id: str | None = None) -> dict[str, Any]:
     """Register a reporter and issue their token (returned once, under `token`)."""
     name = name.strip()
     if not name or len(name) > 100:
@@ -63,10 +66,11 @@ async def create(r: aioredis.Redis, keys: Keys, name: str, skills: list[str] | N
     reporter_id = reporter_id or new_id("r")
     doc = {"reporter_id": reporter_id, "name": name, "skills": json.dumps(skills or []),
            "devices": json.dumps(devices or []), "on_duty": "1", "created_at": str(now_ms())}
-    if not await r.hsetnx(keys.reporter(reporter_id), "reporter_id", reporter_id):  # type: ignore[misc]
+    if not await r.hsetnx(keys.reporter(reporter_id), "reporter_id", reporter_id):
         raise InvalidInput(f"reporter {reporter_id} already exists")
     async with r.pipeline(transaction=True) as pipe:
-        pipe.hset(keys.reporter(reporter_id), mapping=doc)
+        # Mapping is invariant in its key type, so a dict[str, str] must be cast to pass as one.
+        pipe.hset(keys.reporter(reporter_id), mapping=cast(Mapping[FieldT, EncodableT], doc))
         pipe.sadd(keys.reporters, reporter_id)
         await pipe.execute()
     token, token_id = await auth.create_token(r, keys, "reporter", reporter_id, label=name)
@@ -74,14 +78,14 @@ async def create(r: aioredis.Redis, keys: Keys, name: str, skills: list[str] | N
 
 
 async def get(r: aioredis.Redis, keys: Keys, reporter_id: str) -> dict[str, Any]:
-    data = await r.hgetall(keys.reporter(reporter_id))  # type: ignore[misc]
+    data = await db.hgetall(r, keys.reporter(reporter_id))
     if not data:
         raise NotFound(f"no reporter {reporter_id}")
     return _decode(data)
 
 
 async def all_reporters(r: aioredis.Redis, keys: Keys) -> list[dict[str, Any]]:
-    ids = sorted(await r.smembers(keys.reporters))  # type: ignore[misc]
+    ids = sorted(await db.smembers(r, keys.reporters))
     async with r.pipeline(transaction=False) as pipe:
         for rid in ids:
             pipe.hgetall(keys.reporter(rid))
@@ -99,9 +103,10 @@ async def apply_fix(r: aioredis.Redis, keys: Keys, fix: schema.Location) -> bool
     def s(v: float | None) -> str:
         return "" if v is None else repr(v)
 
-    result = await r.eval(  # type: ignore[misc]
-        _APPLY_FIX, 4, keys.reporter(fix.reporter_id), keys.reporter_geo, keys.trail(fix.reporter_id),
-        keys.live_channel, fix.reporter_id, repr(fix.lat), repr(fix.lon), fix.ts, s(fix.accuracy_m),
+    result = await r.eval(
+        _APPLY_FIX, 4, keys.reporter(fix.reporter_id), keys.reporter_geo,
+        keys.trail(fix.reporter_id), keys.live_channel,
+        fix.reporter_id, repr(fix.lat), repr(fix.lon), fix.ts, s(fix.accuracy_m),
         s(fix.speed_mps), s(fix.heading), s(fix.battery), fix.received_at, fix.source,
         str(now_ms() - TRAIL_RETENTION_MS), event)
     if result == -1:
@@ -121,15 +126,18 @@ async def set_duty(r: aioredis.Redis, keys: Keys, reporter_id: str, on_duty: boo
         await pipe.execute()
 
 
-async def nearest(r: aioredis.Redis, keys: Keys, lat: float, lon: float, limit: int = 5) -> list[dict[str, Any]]:
+async def nearest(r: aioredis.Redis, keys: Keys, lat: float, lon: float,
+                  limit: int = 5) -> list[dict[str, Any]]:
     """Reporters ranked by straight-line distance (GEOSEARCH), on-duty only, each with why."""
     if not (-90 <= lat <= 90 and -180 <= lon <= 180):
         raise InvalidInput("lat must be within ±90 and lon within ±180")
     limit = max(1, min(limit, 50))
-    hits = await r.geosearch(keys.reporter_geo, longitude=lon, latitude=lat, radius=NEAREST_RADIUS_KM,
-                             unit="km", sort="ASC", count=limit * 3, withdist=True)
+    found = await r.geosearch(keys.reporter_geo, longitude=lon, latitude=lat,
+                              radius=NEAREST_RADIUS_KM, unit="km", sort="ASC", count=limit * 3,
+                              withdist=True)
+    hits = cast(list[tuple[str, float]], found)  # WITHDIST: [member, distance in km] pairs
     now = now_ms()
-    ranked = []
+    ranked: list[dict[str, Any]] = []
     for member, dist_km in hits:
         try:
             rep = await get(r, keys, member)
@@ -141,7 +149,8 @@ async def nearest(r: aioredis.Redis, keys: Keys, lat: float, lon: float, limit: 
         why = f"{dist_km:.1f} km away in a straight line"
         if age_s is not None:
             why += f", fix {int(age_s)} s old"
-        ranked.append({**rep, "distance_km": round(float(dist_km), 3), "rank": len(ranked) + 1, "why": why})
+        ranked.append({**rep, "distance_km": round(float(dist_km), 3), "rank": len(ranked) + 1,
+                       "why": why})
         if len(ranked) >= limit:
             break
     return ranked

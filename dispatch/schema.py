@@ -8,7 +8,7 @@ lists are bounded, times are UTC epoch milliseconds. `decode_*` functions are pu
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any, Literal, TypeVar, Union
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError
 
@@ -138,7 +138,7 @@ class Duty(Message):
     at: EpochMs
 
 
-Event = Annotated[Union[Story, Traffic, Location, Task, TaskEvent, Alert, Duty],
+Event = Annotated[Story | Traffic | Location | Task | TaskEvent | Alert | Duty,
                   Field(discriminator="type")]
 
 # --- reporter protocol, client -> server ----------------------------------------------------
@@ -177,7 +177,7 @@ class Ping(Message):
     t: EpochMs | None = None
 
 
-ClientMessage = Annotated[Union[Ack, TaskStatus, ClientLocation, Ping, Hello],
+ClientMessage = Annotated[Ack | TaskStatus | ClientLocation | Ping | Hello,
                           Field(discriminator="type")]
 
 _event_adapter: TypeAdapter[Any] = TypeAdapter(Event)

@@ -72,7 +72,8 @@ def load(env: dict[str, str] | None = None, dotenv: Path | None = Path(".env")) 
     redis_url = get("REDIS_URL")
     if redis_url and not redis_url.startswith(("redis://", "rediss://", "unix://", "sentinel://")):
         raise ConfigError("REDIS_URL must start with redis://, rediss://, unix:// or sentinel://")
-    origins = tuple(o.strip().rstrip("/") for o in (get("NEWSROOM_ALLOWED_ORIGINS") or "").split(",") if o.strip())
+    origins = tuple(o.strip().rstrip("/")
+                    for o in (get("NEWSROOM_ALLOWED_ORIGINS") or "").split(",") if o.strip())
     return Settings(
         host=get("NEWSROOM_HOST") or "127.0.0.1",
         port=int(port_text),

@@ -11,7 +11,7 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
-from dispatch import schema
+from dispatch import db, schema
 from dispatch.clock import now_ms
 from dispatch.keys import Keys
 
@@ -33,13 +33,13 @@ return 1
 async def upsert_story(r: aioredis.Redis, keys: Keys, story: schema.Story) -> bool:
     """Record a story update; False if an equal or newer update was already applied."""
     body = schema.encode(story)
-    result = await r.eval(_UPSERT_STORY, 2, keys.stories, keys.live_channel,  # type: ignore[misc]
+    result = await r.eval(_UPSERT_STORY, 2, keys.stories, keys.live_channel,
                           story.story_id, story.updated_at, body)
     return bool(result)
 
 
 async def all_stories(r: aioredis.Redis, keys: Keys) -> list[dict[str, Any]]:
-    rows = await r.hgetall(keys.stories)  # type: ignore[misc]
+    rows = await db.hgetall(r, keys.stories)
     return sorted((json.loads(v) for v in rows.values()), key=lambda s: -s["updated_at"])
 
 
@@ -58,7 +58,8 @@ async def record_traffic(r: aioredis.Redis, keys: Keys, traffic: schema.Traffic)
         await pipe.execute()
 
 
-async def traffic_last_hour(r: aioredis.Redis, keys: Keys, now: int | None = None) -> dict[str, list[int]]:
+async def traffic_last_hour(r: aioredis.Redis, keys: Keys,
+                            now: int | None = None) -> dict[str, list[int]]:
     """Views per channel for each of the last 60 minutes, oldest first."""
     end = minute_of(now or now_ms())
     minutes = [str(end - 60_000 * i) for i in range(59, -1, -1)]
@@ -66,4 +67,4 @@ async def traffic_last_hour(r: aioredis.Redis, keys: Keys, now: int | None = Non
         for channel in schema.CHANNELS:
             pipe.hmget(keys.traffic_minute(channel), minutes)
         rows = await pipe.execute()
-    return {ch: [int(v or 0) for v in row] for ch, row in zip(schema.CHANNELS, rows)}
+    return {ch: [int(v or 0) for v in row] for ch, row in zip(schema.CHANNELS, rows, strict=True)}

@@ -10,12 +10,12 @@ returns the first result instead of applying twice.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, cast
 
 import redis.asyncio as aioredis
 from redis.exceptions import WatchError
 
-from dispatch import lifecycle, schema
+from dispatch import db, lifecycle, schema
 from dispatch.auth import Principal
 from dispatch.clock import new_id, now_ms
 from dispatch.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -68,13 +68,13 @@ async def load(r: aioredis.Redis | Any, keys: Keys, task_id: str) -> schema.Task
 async def get(r: aioredis.Redis, keys: Keys, task_id: str) -> dict[str, Any]:
     """The task with its timeline, oldest event first."""
     task = await load(r, keys, task_id)
-    entries = await r.xrange(keys.timeline(task_id))
+    entries = await db.xrange(r, keys.timeline(task_id))
     timeline = [json.loads(fields["event"]) for _, fields in entries]
     return {**task.model_dump(), "timeline": timeline}
 
 
 async def open_tasks(r: aioredis.Redis, keys: Keys, limit: int = 200) -> list[dict[str, Any]]:
-    ids = await r.zrevrange(keys.tasks_open, 0, limit - 1)
+    ids = cast(list[str], await r.zrevrange(keys.tasks_open, 0, limit - 1))
     async with r.pipeline(transaction=False) as pipe:
         for tid in ids:
             pipe.hget(keys.task(tid), "doc")
@@ -105,7 +105,8 @@ def _write(pipe: Any, keys: Keys, task: schema.Task, actor: str, reason: str,
 
 async def create(r: aioredis.Redis, keys: Keys, actor: Principal, *, title: str, brief: str = "",
                  lat: float, lon: float, priority: str = "normal", assignee: str | None = None,
-                 deadline: int | None = None, idempotency_key: str | None = None) -> tuple[dict[str, Any], bool]:
+                 deadline: int | None = None,
+                 idempotency_key: str | None = None) -> tuple[dict[str, Any], bool]:
     """Create a task (and offer it to `assignee`). Returns (task, created)."""
     actor.require("supervisor")
     now = now_ms()
@@ -121,7 +122,7 @@ async def create(r: aioredis.Redis, keys: Keys, actor: Principal, *, title: str,
             try:
                 if idem:
                     await pipe.watch(idem)
-                    prior = await pipe.get(idem)
+                    prior = await db.get(pipe, idem)
                     if prior:
                         return await get(r, keys, prior), False
                 pipe.multi()
@@ -165,11 +166,12 @@ async def change(r: aioredis.Redis, keys: Keys, actor: Principal, task_id: str, 
                 if actor.role == "reporter" and task.assignee != actor.subject:
                     raise Forbidden("this task is not assigned to you")
                 if expected_version is not None and task.version != expected_version:
-                    raise Conflict(f"the task changed (now version {task.version}); reload and retry",
-                                   code="version_conflict")
+                    raise Conflict(f"the task changed (now version {task.version}); "
+                                   "reload and retry", code="version_conflict")
                 state = lifecycle.transition(task.state, target, reason)
                 new = task.model_copy(update={
-                    "state": state, "version": task.version + 1, "updated_at": max(now_ms(), task.updated_at),
+                    "state": state, "version": task.version + 1,
+                    "updated_at": max(now_ms(), task.updated_at),
                     "assignee": assignee if target == "offered" else task.assignee})
                 pushes: list[tuple[str, dict[str, str]]] = []
                 if target == "offered":
@@ -197,21 +199,23 @@ SYSTEM = Principal(role="system", subject="system", token_hash="")
 async def ack(r: aioredis.Redis, keys: Keys, reporter_id: str, cursor: str) -> None:
     """Record that the reporter has everything up to `cursor`; offered tasks become delivered."""
     try:
-        prev = await r.eval(_ACK, 2, keys.acked(reporter_id), keys.outbox(reporter_id), cursor)  # type: ignore[misc]
-    except Exception as exc:  # noqa: BLE001 - the script's error reply carries the reason
+        prev = await r.eval(_ACK, 2, keys.acked(reporter_id), keys.outbox(reporter_id), cursor)
+    except Exception as exc:  # the script's error reply carries the reason
         if "unknown cursor" in str(exc):
             raise InvalidInput(f"cursor {cursor} was never sent to you") from None
         raise
     if prev == cursor:
         return
-    entries = await r.xrange(keys.outbox(reporter_id), min=f"({prev}", max=cursor)
+    entries = await db.xrange(r, keys.outbox(reporter_id), min=f"({prev}", max=cursor)
     for _, fields in entries:
         if fields.get("kind") != "task":
             continue
         task = await load(r, keys, fields["task_id"])
-        if task.state == "offered" and task.assignee == reporter_id and str(task.version) == fields["version"]:
+        if (task.state == "offered" and task.assignee == reporter_id
+                and str(task.version) == fields["version"]):
             try:
-                await change(r, keys, SYSTEM, task.task_id, "delivered", expected_version=task.version)
+                await change(r, keys, SYSTEM, task.task_id, "delivered",
+                             expected_version=task.version)
             except Conflict:
                 pass  # changed meanwhile (accepted, reassigned): nothing to mark
 
@@ -219,6 +223,6 @@ async def ack(r: aioredis.Redis, keys: Keys, reporter_id: str, cursor: str) -> N
 async def pending(r: aioredis.Redis, keys: Keys, reporter_id: str, after: str | None,
                   count: int = 500) -> list[tuple[str, str]]:
     """Outbox entries after `after` (or after the acknowledged cursor), as (cursor, msg)."""
-    start = after or await r.get(keys.acked(reporter_id)) or "0-0"
-    entries = await r.xrange(keys.outbox(reporter_id), min=f"({start}", count=count)
+    start = after or await db.get(r, keys.acked(reporter_id)) or "0-0"
+    entries = await db.xrange(r, keys.outbox(reporter_id), min=f"({start}", count=count)
     return [(eid, fields["msg"]) for eid, fields in entries]

@@ -14,8 +14,6 @@ from dispatch.errors import NewsroomError
 from dispatch.runtime import Runtime
 from dispatch.settings import LANGS
 
-
-
 router = APIRouter(include_in_schema=False)
 
 

@@ -48,8 +48,9 @@ async def _close(ws: WebSocket, code: int, reason: str) -> None:
 async def _hello(ws: WebSocket, rt: Runtime) -> tuple[Principal, schema.Hello]:
     try:
         raw = await asyncio.wait_for(ws.receive_text(), HELLO_TIMEOUT_S)
-    except asyncio.TimeoutError:
-        raise Unauthorized("no hello within 5 s: send {\"type\":\"hello\",\"v\":1,\"token\":...} first") from None
+    except TimeoutError:
+        raise Unauthorized("no hello within 5 s: "
+                           "send {\"type\":\"hello\",\"v\":1,\"token\":...} first") from None
     try:
         hello = schema.decode_client(raw)
     except InvalidInput as exc:
@@ -108,7 +109,8 @@ class Session:
                              "server_time": now_ms(), "heartbeat_s": HEARTBEAT_S})
             sender = asyncio.create_task(self._sender(sub))
             receiver = asyncio.create_task(self._receiver())
-            done, pending = await asyncio.wait({sender, receiver}, return_when=asyncio.FIRST_COMPLETED)
+            done, pending = await asyncio.wait({sender, receiver},
+                                               return_when=asyncio.FIRST_COMPLETED)
             for t in pending:
                 t.cancel()
             for t in pending:
@@ -117,7 +119,8 @@ class Session:
             for t in done:
                 exc = t.exception()
                 if isinstance(exc, (asyncio.TimeoutError,)):
-                    await _close(self.ws, status.WS_1013_TRY_AGAIN_LATER, "too slow; reconnect and resume")
+                    await _close(self.ws, status.WS_1013_TRY_AGAIN_LATER,
+                                 "too slow; reconnect and resume")
                 elif isinstance(exc, _Revoked):
                     await _close(self.ws, status.WS_1008_POLICY_VIOLATION, "token revoked")
                 elif exc is not None and not isinstance(exc, WebSocketDisconnect):
@@ -126,7 +129,8 @@ class Session:
 
     async def _flush(self) -> None:
         while True:
-            batch = await tasks.pending(self.rt.redis, self.rt.keys, self.rid, self.last_sent, count=200)
+            batch = await tasks.pending(self.rt.redis, self.rt.keys, self.rid, self.last_sent,
+                                        count=200)
             for cursor, msg in batch:
                 await self.send(tasks.frame(cursor, msg))
                 self.last_sent = cursor
@@ -150,7 +154,8 @@ class Session:
                 await self._handle(msg)
             except NewsroomError as exc:
                 ref = _ref(raw)
-                await self.send({"type": "error", "v": schema.V, "code": exc.code, "text": exc.text, **ref})
+                await self.send({"type": "error", "v": schema.V, "code": exc.code, "text": exc.text,
+                                 **ref})
 
     async def _handle(self, msg: Any) -> None:
         rt = self.rt
@@ -160,8 +165,9 @@ class Session:
             await tasks.change(rt.redis, rt.keys, self.who, msg.task_id, msg.status,
                                reason=msg.reason, client_id=f"{self.rid}:{msg.id}")
         elif isinstance(msg, schema.ClientLocation):
-            fix = schema.Location(reporter_id=self.rid, lat=msg.lat, lon=msg.lon, accuracy_m=msg.accuracy_m,
-                                  speed_mps=msg.speed_mps, heading=msg.heading, battery=msg.battery,
+            fix = schema.Location(reporter_id=self.rid, lat=msg.lat, lon=msg.lon,
+                                  accuracy_m=msg.accuracy_m, speed_mps=msg.speed_mps,
+                                  heading=msg.heading, battery=msg.battery,
                                   ts=msg.ts, received_at=now_ms(), source="app")
             await reporters.apply_fix(rt.redis, rt.keys, fix)
         elif isinstance(msg, schema.Ping):

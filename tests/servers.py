@@ -23,7 +23,8 @@ def free_port() -> int:
 class Server:
     """A real `newsroom serve` (uvicorn) process on loopback against the test Redis."""
 
-    def __init__(self, redis_url: str | None, data_dir: Path, extra_env: dict[str, str] | None = None,
+    def __init__(self, redis_url: str | None, data_dir: Path,
+                 extra_env: dict[str, str] | None = None,
                  command: tuple[str, ...] = ("serve",)) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -40,10 +41,13 @@ class Server:
         self.env = env
         self.proc: subprocess.Popen[bytes] | None = None
 
-    def start(self) -> "Server":
-        self.log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen([sys.executable, "-m", "dispatch.cli", *self.command], env=self.env,
-                                     stdout=self.log, stderr=subprocess.STDOUT, cwd=ROOT)
+    def start(self) -> Server:
+        # The child gets its own copy of the log's descriptor and keeps it for its lifetime;
+        # ours is needed only until the child has started.
+        with open(self.log_path, "wb") as log:
+            self.proc = subprocess.Popen([sys.executable, "-m", "dispatch.cli", *self.command],
+                                         env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                                         cwd=ROOT)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -64,6 +68,5 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-        self.log.close()
 
 

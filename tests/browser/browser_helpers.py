@@ -1,4 +1,5 @@
-"""Helpers for browser tests: finding Chromium, and seeding the test Redis through the real services."""
+"""Helpers for browser tests: finding Chromium, and seeding the test Redis through the real
+services."""
 
 from __future__ import annotations
 
@@ -20,8 +21,9 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 
 
 def chromium_path() -> str:
-    for candidate in (os.environ.get("NEWSROOM_CHROMIUM"), "/usr/bin/chromium", shutil.which("chromium"),
-                      shutil.which("chromium-browser"), shutil.which("google-chrome")):
+    for candidate in (os.environ.get("NEWSROOM_CHROMIUM"), "/usr/bin/chromium",
+                      shutil.which("chromium"), shutil.which("chromium-browser"),
+                      shutil.which("google-chrome")):
         if candidate and os.access(candidate, os.X_OK):
             return candidate
     raise RuntimeError("no Chromium found: run `make test` (it installs or names one), "

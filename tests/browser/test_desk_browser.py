@@ -61,7 +61,8 @@ class Phone(threading.Thread):
                     ws.send(json.dumps({"type": "ack", "v": 1, "cursor": msg["cursor"]}))
 
 
-def test_desk_dispatch_reaches_the_reporter_and_back(server: Any, redis_url: str, browser: Browser) -> None:
+def test_desk_dispatch_reaches_the_reporter_and_back(server: Any, redis_url: str,
+                                                     browser: Browser) -> None:
     nearest, *_ = _reporters(redis_url)
     phone = Phone(server.url.replace("http", "ws", 1) + "/ws/reporter", nearest["token"])
     phone.start()
@@ -97,7 +98,8 @@ def test_desk_dispatch_reaches_the_reporter_and_back(server: Any, redis_url: str
     # The phone acknowledged: the desk's task list shows it delivered, pushed, not reloaded.
     page.wait_for_function(
         "(id) => [...document.querySelectorAll('#desk-tasks [data-task-id]')]"
-        ".some(r => r.dataset.taskId === id && /delivered/i.test(r.innerText))", arg=task_id, timeout=5_000)
+        ".some(r => r.dataset.taskId === id && /delivered/i.test(r.innerText))",
+        arg=task_id, timeout=5_000)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "desk.png"))
 

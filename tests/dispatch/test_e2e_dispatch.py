@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
+import sys
 from typing import Any
 
 import httpx
 import pytest
 import websockets
-from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.typing import Origin
 
 pytestmark = pytest.mark.integration
 
@@ -43,7 +46,8 @@ def test_health_docs_and_errors(server: Any) -> None:
     assert "/api/v1/tasks" in httpx.get(server.url + "/api/openapi.json").json()["paths"]
     r = httpx.post(server.url + "/api/v1/tasks", json={"title": "x", "lat": 1, "lon": 1})
     assert r.status_code == 401 and "token" in r.json()["detail"]
-    r = httpx.post(server.url + "/api/v1/tasks", json={"title": "x", "lat": 100, "lon": 1}, headers=_admin(server))
+    r = httpx.post(server.url + "/api/v1/tasks", json={"title": "x", "lat": 100, "lon": 1},
+                   headers=_admin(server))
     assert r.status_code == 422 and "lat" in r.json()["detail"]
     reporter = _new_reporter(server)
     r = httpx.post(server.url + "/api/v1/tasks", json={"title": "x", "lat": 1, "lon": 1},
@@ -60,9 +64,10 @@ def test_task_reaches_the_reporter_and_is_redelivered_until_acked(server: Any, r
             assert welcome["reporter"]["reporter_id"] == reporter["reporter_id"]
             loop = asyncio.get_running_loop()
             t0 = loop.time()
-            r = await asyncio.to_thread(httpx.post, server.url + "/api/v1/tasks", headers=_admin(server),
-                                        json={"title": "县城防汛检查", "brief": "dam at 3 pm", "lat": 27.73,
-                                              "lon": 112.53, "priority": "breaking",
+            r = await asyncio.to_thread(httpx.post, server.url + "/api/v1/tasks",
+                                        headers=_admin(server),
+                                        json={"title": "县城防汛检查", "brief": "dam at 3 pm",
+                                              "lat": 27.73, "lon": 112.53, "priority": "breaking",
                                               "assignee": reporter["reporter_id"]})
             assert r.status_code == 201, r.text
             task_id = r.json()["task_id"]
@@ -83,7 +88,8 @@ def test_task_reaches_the_reporter_and_is_redelivered_until_acked(server: Any, r
             await _hello(ws, reporter["token"])
             with pytest.raises(asyncio.TimeoutError):
                 await asyncio.wait_for(ws.recv(), 0.5)
-        got = await asyncio.to_thread(httpx.get, f"{server.url}/api/v1/tasks/{task_id}", headers=_admin(server))
+        got = await asyncio.to_thread(httpx.get, f"{server.url}/api/v1/tasks/{task_id}",
+                                      headers=_admin(server))
         assert got.json()["state"] == "delivered"
         assert [e["state"] for e in got.json()["timeline"]] == ["created", "offered", "delivered"]
     run(go())
@@ -92,7 +98,8 @@ def test_task_reaches_the_reporter_and_is_redelivered_until_acked(server: Any, r
 def test_status_change_and_illegal_transition_over_the_socket(server: Any, run: Any) -> None:
     reporter = _new_reporter(server)
     r = httpx.post(server.url + "/api/v1/tasks", headers=_admin(server),
-                   json={"title": "t", "lat": 27.7, "lon": 112.5, "assignee": reporter["reporter_id"]})
+                   json={"title": "t", "lat": 27.7, "lon": 112.5,
+                         "assignee": reporter["reporter_id"]})
     task_id = r.json()["task_id"]
 
     async def go() -> None:
@@ -103,15 +110,17 @@ def test_status_change_and_illegal_transition_over_the_socket(server: Any, run: 
             await ws.send(json.dumps({"type": "task_status", "v": 1, "id": "s1", "task_id": task_id,
                                       "status": "done"}))
             err = json.loads(await asyncio.wait_for(ws.recv(), 2))
-            assert err["type"] == "error" and err["code"] == "illegal_transition" and err["id"] == "s1"
+            assert err["type"] == "error" and err["code"] == "illegal_transition"
+            assert err["id"] == "s1"
             for _ in range(2):  # the same id twice is applied once
-                await ws.send(json.dumps({"type": "task_status", "v": 1, "id": "s2", "task_id": task_id,
-                                          "status": "accepted"}))
+                await ws.send(json.dumps({"type": "task_status", "v": 1, "id": "s2",
+                                          "task_id": task_id, "status": "accepted"}))
             update = json.loads(await asyncio.wait_for(ws.recv(), 2))
             assert update["type"] == "task_update" and update["task"]["state"] == "accepted"
             await ws.send(json.dumps({"type": "bogus"}))
             assert json.loads(await asyncio.wait_for(ws.recv(), 2))["code"] == "invalid_input"
-        got = await asyncio.to_thread(httpx.get, f"{server.url}/api/v1/tasks/{task_id}", headers=_admin(server))
+        got = await asyncio.to_thread(httpx.get, f"{server.url}/api/v1/tasks/{task_id}",
+                                      headers=_admin(server))
         assert [e["state"] for e in got.json()["timeline"]].count("accepted") == 1
     run(go())
 
@@ -120,7 +129,8 @@ def test_status_change_and_illegal_transition_over_the_socket(server: Any, run: 
     {"type": "hello", "v": 1, "token": "wrong"},
     {"type": "ping", "v": 1},
 ])
-def test_wrong_token_or_no_hello_is_closed_1008(server: Any, run: Any, first: dict[str, Any]) -> None:
+def test_wrong_token_or_no_hello_is_closed_1008(server: Any, run: Any,
+                                                first: dict[str, Any]) -> None:
     async def go() -> None:
         async with websockets.connect(_ws_url(server)) as ws:
             await ws.send(json.dumps(first))
@@ -140,9 +150,11 @@ def test_oversized_message_is_closed_1009_and_bad_origin_refused(server: Any, ru
             with pytest.raises(ConnectionClosed) as info:
                 await asyncio.wait_for(ws.recv(), 5)
             assert info.value.rcvd is not None and info.value.rcvd.code == 1009
-        with pytest.raises(Exception):
-            async with websockets.connect(_ws_url(server), origin="http://evil.example") as ws:  # type: ignore[arg-type]
+        with pytest.raises(InvalidStatus) as refused:  # refused at the handshake
+            async with websockets.connect(_ws_url(server),
+                                          origin=Origin("http://evil.example")) as ws:
                 await _hello(ws, reporter["token"])
+        assert refused.value.response.status_code == 403
     run(go())
 
 
@@ -152,9 +164,8 @@ def test_revoked_token_closes_the_socket(server: Any, run: Any) -> None:
     async def go() -> None:
         async with websockets.connect(_ws_url(server)) as ws:
             await _hello(ws, reporter["token"])
-            import subprocess, sys
-            out = await asyncio.to_thread(subprocess.run, [sys.executable, "-m", "dispatch.cli", "tokens", "revoke",
-                                                           reporter["token_id"]], env=server.env,
+            cmd = [sys.executable, "-m", "dispatch.cli", "tokens", "revoke", reporter["token_id"]]
+            out = await asyncio.to_thread(subprocess.run, cmd, env=server.env,
                                           capture_output=True, text=True)
             assert out.returncode == 0, out.stderr
             with pytest.raises(ConnectionClosed) as info:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import pytest
@@ -36,7 +35,7 @@ def test_an_orphaned_server_is_replaced_not_doubled(tmp_path: Path) -> None:
     server = redis_server.EmbeddedRedis(tmp_path)
     server.start()  # started without an owner record: like an owner killed with -9
     try:
-        url, owner = redis_server.acquire(tmp_path, long_lived=True)
+        _, owner = redis_server.acquire(tmp_path, long_lived=True)
         assert owner is not None
         assert server.process is not None and server.process.wait(timeout=10) == 0
         redis_server.release(owner)

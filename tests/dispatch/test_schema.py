@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dispatch import schema
 from dispatch.errors import InvalidInput
@@ -17,7 +18,8 @@ def test_story_roundtrip() -> None:
 
 
 @pytest.mark.parametrize("raw, reason", [
-    ('{"type":"story","story_id":"s","title":"t","stage":"lead","updated_at":1,"extra":1}', "Extra inputs"),
+    ('{"type":"story","story_id":"s","title":"t","stage":"lead","updated_at":1,"extra":1}',
+     "Extra inputs"),
     ('{"type":"story","story_id":"s","title":"t","stage":"nope","updated_at":1}', "stage"),
     ('{"type":"location","reporter_id":"r","lat":91,"lon":0,"ts":1,"received_at":1}', "lat"),
     ('{"type":"martian"}', "type"),

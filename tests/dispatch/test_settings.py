@@ -10,7 +10,8 @@ from dispatch.errors import ConfigError
 
 def test_defaults_run_a_single_box(tmp_path: Path) -> None:
     s = settings.load({}, dotenv=None)
-    assert (s.host, s.port, s.tenant, s.lang, s.redis_url) == ("127.0.0.1", 8050, "default", "zh", None)
+    assert (s.host, s.port, s.tenant, s.lang, s.redis_url) == (
+        "127.0.0.1", 8050, "default", "zh", None)
 
 
 def test_dotenv_is_read_and_environment_wins(tmp_path: Path) -> None:
@@ -32,5 +33,6 @@ def test_bad_settings_say_what_is_wrong(env: dict[str, str], message: str) -> No
 
 
 def test_secrets_stay_out_of_repr() -> None:
-    s = settings.load({"NEWSROOM_ADMIN_TOKEN": "sekrit-123", "NEWSROOM_WEBHOOK_SECRET": "hush"}, dotenv=None)
+    s = settings.load({"NEWSROOM_ADMIN_TOKEN": "sekrit-123", "NEWSROOM_WEBHOOK_SECRET": "hush"},
+                      dotenv=None)
     assert "sekrit-123" not in repr(s) and "hush" not in repr(s)

@@ -25,15 +25,17 @@ async def _setup(redis_url: str) -> tuple[Any, dict[str, Any]]:
 def test_create_offers_the_task_and_writes_the_outbox(redis_url: str, run: Any) -> None:
     async def go() -> None:
         r, rep = await _setup(redis_url)
-        task, created = await tasks.create(r, KEYS, DESK, title="Flood at the dam", lat=27.7, lon=112.5,
-                                           assignee=rep["reporter_id"], idempotency_key="k1")
+        task, created = await tasks.create(r, KEYS, DESK, title="Flood at the dam", lat=27.7,
+                                           lon=112.5, assignee=rep["reporter_id"],
+                                           idempotency_key="k1")
         assert created and task["state"] == "offered"
         assert [e["state"] for e in task["timeline"]] == ["created", "offered"]
         assert all(e["actor"] == "desk-1" for e in task["timeline"])
         pending = await tasks.pending(r, KEYS, rep["reporter_id"], None)
-        assert len(pending) == 1 and '"task_id":"%s"' % task["task_id"] in pending[0][1]
-        again, created2 = await tasks.create(r, KEYS, DESK, title="Flood at the dam", lat=27.7, lon=112.5,
-                                             assignee=rep["reporter_id"], idempotency_key="k1")
+        assert len(pending) == 1 and f'"task_id":"{task["task_id"]}"' in pending[0][1]
+        again, created2 = await tasks.create(r, KEYS, DESK, title="Flood at the dam", lat=27.7,
+                                             lon=112.5, assignee=rep["reporter_id"],
+                                             idempotency_key="k1")
         assert not created2 and again["task_id"] == task["task_id"]
         assert len(await tasks.pending(r, KEYS, rep["reporter_id"], None)) == 1
         await r.aclose()
@@ -67,7 +69,8 @@ def test_reporter_status_is_idempotent_and_checked(redis_url: str, run: Any) -> 
         a = await tasks.change(r, KEYS, me, tid, "accepted", client_id="c-1")
         b = await tasks.change(r, KEYS, me, tid, "accepted", client_id="c-1")
         assert a == b and a["state"] == "accepted"
-        assert [e["state"] for e in (await tasks.get(r, KEYS, tid))["timeline"]].count("accepted") == 1
+        timeline = (await tasks.get(r, KEYS, tid))["timeline"]
+        assert [e["state"] for e in timeline].count("accepted") == 1
         with pytest.raises(Forbidden):
             await tasks.change(r, KEYS, stranger, tid, "en_route")
         with pytest.raises(Conflict) as info:

@@ -25,20 +25,23 @@ def test_up_serves_everything_and_keeps_data_across_restarts(tmp_path: Path) -> 
             if len([r for r in reps if r["lat"] is not None]) >= 20:
                 break
             time.sleep(0.5)
-        assert len([r for r in reps if r["lat"] is not None]) >= 20, "simulated reporters have positions"
+        positioned = [r for r in reps if r["lat"] is not None]
+        assert len(positioned) >= 20, "simulated reporters have positions"
         rep = httpx.post(srv.url + "/api/v1/reporters", json={"name": "赵敏"}, headers=admin).json()
         task = httpx.post(srv.url + "/api/v1/tasks", headers=admin, json={
             "title": "kept", "lat": 27.7, "lon": 112.5, "assignee": rep["reporter_id"]}).json()
     finally:
         srv.stop()
     banner = srv.log_path.read_text()
-    assert "/wall?key=" in banner and "admin token: " + srv.admin_token in banner and "/desk" in banner
+    assert "/wall?key=" in banner and "/desk" in banner
+    assert "admin token: " + srv.admin_token in banner
     assert (tmp_path / "appendonly.aof").exists() or (tmp_path / "appendonlydir").exists()
 
     again = Server(None, tmp_path, command=("up", "--no-demo")).start()
     try:
         got = httpx.get(f"{again.url}/api/v1/tasks/{task['task_id']}", headers=admin)
         assert got.status_code == 200 and got.json()["title"] == "kept"
-        assert httpx.get(f"{again.url}/api/v1/reporters/{rep['reporter_id']}", headers=admin).json()["name"] == "赵敏"
+        kept = httpx.get(f"{again.url}/api/v1/reporters/{rep['reporter_id']}", headers=admin)
+        assert kept.json()["name"] == "赵敏"
     finally:
         again.stop()

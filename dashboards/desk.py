@@ -136,10 +136,7 @@ def render(state: LiveState, parts: set[str], full: bool, now: int, lang: str) -
     """Props for the parts of the desk that changed (see wall.render)."""
     out: dict[str, dict[str, Any]] = {}
     if model.MAP in parts:
-        reps, open_tasks = state.reporters.values(), state.tasks.values()
-        out[ids.DESK_MAP] = {"figure": figures.map_figure(reps, open_tasks, lang) if full
-                             else live.to_patch(figures.map_arrays(reps, open_tasks, lang))}
-        out[ids.DESK_REPORTER_COUNT] = {"children": str(state.on_map)}
+        out.update(live.map_updates(state, full, lang, ids.DESK_MAP, ids.DESK_REPORTER_COUNT))
     if model.TASKS in parts:
         out[ids.DESK_TASKS] = {"children": panels.task_list(model.task_rows(state, now), lang)}
     if model.REPORTERS in parts:

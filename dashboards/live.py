@@ -30,7 +30,7 @@ import plotly.utils  # type: ignore[import-untyped]
 from dash import Patch, ctx, set_props
 from redis.exceptions import RedisError
 
-from dashboards import i18n, model, panels
+from dashboards import figures, i18n, model, panels
 from dashboards.model import LiveState
 from dispatch import reporters, schema, stories, tasks
 from dispatch.bus import RESYNC, Subscription
@@ -84,6 +84,14 @@ def to_patch(arrays: dict[int, dict[str, list[Any]]]) -> Patch:
             else:
                 patch["data"][index][name] = values
     return patch
+
+
+def map_updates(state: LiveState, full: bool, lang: str, map_id: str, count_id: str) -> Updates:
+    """The map (a whole figure when `full`, else a Patch of the marker arrays) and its count."""
+    reps, open_tasks = state.reporters.values(), state.tasks.values()
+    figure = (figures.map_figure(reps, open_tasks, lang) if full
+              else to_patch(figures.map_arrays(reps, open_tasks, lang)))
+    return {map_id: {"figure": figure}, count_id: {"children": str(state.on_map)}}
 
 
 def decode(raws: Iterable[str]) -> tuple[list[schema.Message], bool]:

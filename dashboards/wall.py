@@ -74,10 +74,7 @@ def render(state: LiveState, parts: set[str], full: bool, now: int, lang: str) -
     """Props for the parts that changed: whole figures when `full`, Patch deltas otherwise."""
     out: dict[str, dict[str, Any]] = {}
     if model.MAP in parts:
-        reps, tasks = state.reporters.values(), state.tasks.values()
-        out[ids.WALL_MAP] = {"figure": figures.map_figure(reps, tasks, lang) if full
-                             else live.to_patch(figures.map_arrays(reps, tasks, lang))}
-        out[ids.WALL_REPORTER_COUNT] = {"children": str(state.on_map)}
+        out.update(live.map_updates(state, full, lang, ids.WALL_MAP, ids.WALL_REPORTER_COUNT))
     if model.STAGES in parts:
         counts = model.stage_counts(state)
         out[ids.WALL_STAGES] = {"figure": figures.stages_figure(counts, lang) if full

@@ -51,8 +51,9 @@ def _decode(data: dict[str, str]) -> dict[str, Any]:
     for name in _NUMERIC:
         raw = data.get(name, "")
         out[name] = float(raw) if raw not in ("", None) else None
-    if out["fix_ts"] is not None:
-        out["fix_ts"] = int(out["fix_ts"])
+    for name in ("fix_ts", "received_at"):  # epoch milliseconds are integers on the wire
+        if out[name] is not None:
+            out[name] = int(out[name])
     return out
 
 

@@ -23,6 +23,10 @@ Text = Annotated[str, StringConstraints(max_length=4000)]
 Lat = Annotated[float, Field(ge=-90, le=90)]
 Lon = Annotated[float, Field(ge=-180, le=180)]
 EpochMs = Annotated[int, Field(ge=0, le=10**14)]
+AccuracyM = Annotated[float, Field(ge=0, le=100000)]
+SpeedMps = Annotated[float, Field(ge=0, le=500)]
+Heading = Annotated[float, Field(ge=0, le=360)]
+Battery = Annotated[float, Field(ge=0, le=100)]
 
 STAGES = ("lead", "pitched", "assigned", "reporting", "filed", "editing", "review", "published",
           "spiked", "corrected")
@@ -80,10 +84,10 @@ class Location(Message):
     reporter_id: Id
     lat: Lat
     lon: Lon
-    accuracy_m: Annotated[float, Field(ge=0, le=100000)] | None = None
-    speed_mps: Annotated[float, Field(ge=0, le=500)] | None = None
-    heading: Annotated[float, Field(ge=0, le=360)] | None = None
-    battery: Annotated[float, Field(ge=0, le=100)] | None = None
+    accuracy_m: AccuracyM | None = None
+    speed_mps: SpeedMps | None = None
+    heading: Heading | None = None
+    battery: Battery | None = None
     ts: EpochMs
     received_at: EpochMs
     source: Literal["app", "owntracks", "osmand", "sim"] = "app"
@@ -165,10 +169,10 @@ class ClientLocation(Message):
     type: Literal["location"]
     lat: Lat
     lon: Lon
-    accuracy_m: Annotated[float, Field(ge=0, le=100000)] | None = None
-    speed_mps: Annotated[float, Field(ge=0, le=500)] | None = None
-    heading: Annotated[float, Field(ge=0, le=360)] | None = None
-    battery: Annotated[float, Field(ge=0, le=100)] | None = None
+    accuracy_m: AccuracyM | None = None
+    speed_mps: SpeedMps | None = None
+    heading: Heading | None = None
+    battery: Battery | None = None
     ts: EpochMs
 
 

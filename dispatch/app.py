@@ -15,7 +15,7 @@ import uvicorn
 from dash import Dash
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import FileResponse, JSONResponse
 
 import dashboards
 from dispatch import api, bootstrap, db, web, ws
@@ -62,11 +62,20 @@ def create_app(settings: Settings, redis_url: str) -> FastAPI:
     server.include_router(web.router)
     server.add_api_websocket_route("/ws/reporter", ws.reporter_socket)
 
+    @server.get("/r", include_in_schema=False)
+    async def reporter_page() -> FileResponse:
+        """The reporter's phone page (static; it speaks the websocket protocol itself)."""
+        return FileResponse(ROOT / "assets" / "phone" / "index.html",
+                            headers={"Cache-Control": "no-cache"})
+
     # Dash documents a FastAPI `server` and `update_title=None`; its annotations allow neither.
     dash_app = Dash(__name__, server=server, update_title=None,  # type: ignore[arg-type]
                     assets_folder=str(ROOT / "assets"), title="Newsroom Command",
                     websocket_inactivity_timeout=0, suppress_callback_exceptions=True,
-                    websocket_allowed_origins=list(settings.allowed_origins))
+                    websocket_allowed_origins=list(settings.allowed_origins),
+                    # The phone page's files are served under /assets/phone/ but are not
+                    # injected into the Dash pages.
+                    assets_path_ignore=["phone"])
     dashboards.register(dash_app, runtime)
     return server
 

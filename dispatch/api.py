@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from dispatch import auth, reporters, schema, stories, tasks
+from dispatch import auth, escalation, reporters, schema, stories, tasks
 from dispatch.auth import Principal
 from dispatch.errors import NewsroomError
 from dispatch.runtime import Runtime
@@ -86,10 +86,16 @@ async def list_reporters(who: Who, rt: RT) -> list[dict[str, Any]]:
 @router.get("/reporters/nearest", tags=["reporters"])
 async def nearest(who: Who, rt: RT, lat: Annotated[float, Query(ge=-90, le=90)],
                   lon: Annotated[float, Query(ge=-180, le=180)],
-                  limit: Annotated[int, Query(ge=1, le=50)] = 5) -> list[dict[str, Any]]:
-    """On-duty reporters ranked for a place, each with why it ranks where it does."""
+                  limit: Annotated[int, Query(ge=1, le=50)] = 5,
+                  skills: Annotated[str | None, Query(max_length=400, description=(
+                      "required skills, comma-separated (at most 10), e.g. camera,drone: "
+                      "reporters missing one rank after everyone who has them all"))] = None,
+                  ) -> list[dict[str, Any]]:
+    """On-duty reporters ranked for a place (travel time, fix age, battery, open tasks,
+    skills), best first, each with `rank`, `distance_km`, `why` and `factors`."""
     who.require("supervisor")
-    return await reporters.nearest(rt.redis, rt.keys, lat, lon, limit)
+    return await reporters.nearest(rt.redis, rt.keys, lat, lon, limit,
+                                   skills=skills.split(",") if skills else None)
 
 
 @router.get("/reporters/{reporter_id}", tags=["reporters"])
@@ -106,7 +112,7 @@ async def create_task(body: TaskIn, who: Who, rt: RT, response: Response,
     """Create a task and offer it to `assignee`. A repeated Idempotency-Key returns the
     first result (status 200) instead of creating a second task."""
     task, created = await tasks.create(rt.redis, rt.keys, who, idempotency_key=idempotency_key,
-                                       **body.model_dump())
+                                       ack_timeouts=rt.settings.ack_timeouts, **body.model_dump())
     if not created:
         response.status_code = 200
     return task
@@ -133,9 +139,20 @@ async def transition(task_id: str, body: TransitionIn, who: Who, rt: RT,
                      ) -> dict[str, Any]:
     """Move a task: offered (assign or reassign, with assignee), cancelled, or a reporter's
     own status. Illegal moves get 409 with code illegal_transition."""
-    return await tasks.change(rt.redis, rt.keys, who, task_id, body.state, reason=body.reason,
+    task = await tasks.change(rt.redis, rt.keys, who, task_id, body.state, reason=body.reason,
                               assignee=body.assignee, client_id=idempotency_key,
-                              expected_version=body.expected_version)
+                              expected_version=body.expected_version,
+                              ack_timeouts=rt.settings.ack_timeouts)
+    await escalation.after_change(rt.redis, rt.keys, task, body.reason, rt.settings.ack_timeouts,
+                                  rt.settings.auto_reoffer)
+    return task
+
+
+@router.get("/alerts", tags=["alerts"])
+async def list_alerts(who: Who, rt: RT, limit: Annotated[int, Query(ge=1, le=500)] = 50) -> list[dict[str, Any]]:
+    """Recent alerts, newest first: expired offers, declines, no candidate left."""
+    who.require("supervisor", "wall")
+    return await escalation.recent_alerts(rt.redis, rt.keys, limit)
 
 
 @router.get("/stories", tags=["stories"])

@@ -16,9 +16,10 @@ from dash import Dash
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
+from redis.exceptions import RedisError
 
 import dashboards
-from dispatch import api, bootstrap, db, web, ws
+from dispatch import api, bootstrap, db, escalation, web, ws
 from dispatch.errors import NewsroomError
 from dispatch.runtime import Runtime
 from dispatch.settings import Settings
@@ -36,9 +37,14 @@ def create_app(settings: Settings, redis_url: str) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await runtime.start()
         await bootstrap.register(runtime.redis, runtime.keys, secrets)
+        timers = asyncio.create_task(escalation.run_timers(
+            runtime.redis, runtime.keys, settings.ack_timeouts, settings.auto_reoffer), name="timers")
         try:
             yield
         finally:
+            timers.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await timers
             await runtime.stop()
 
     server = FastAPI(title="Newsroom Command", version="1", lifespan=lifespan,
@@ -50,6 +56,13 @@ def create_app(settings: Settings, redis_url: str) -> FastAPI:
     @server.exception_handler(NewsroomError)
     async def newsroom_error(_: Request, exc: NewsroomError) -> JSONResponse:
         return api.error_response(exc)
+
+    @server.exception_handler(RedisError)
+    async def redis_down(_: Request, exc: RedisError) -> JSONResponse:
+        log.warning("Redis error: %s", exc)
+        return JSONResponse({"error": "unavailable", "detail": "the data store is unavailable; "
+                             "retry shortly (with the same Idempotency-Key)"}, status_code=503,
+                            headers={"Retry-After": "1"})
 
     @server.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:

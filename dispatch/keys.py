@@ -81,6 +81,20 @@ class Keys:
         """Sorted set of every task id, scored by creation time."""
         return f"{self.prefix}:tasks:all"
 
+    @property
+    def timers(self) -> str:
+        """Sorted set: `task_id|offer number` scored by when that offer expires unanswered."""
+        return f"{self.prefix}:timers"
+
+    @property
+    def timers_claimed(self) -> str:
+        """Sorted set: timers a process is firing, scored by when its lease runs out."""
+        return f"{self.prefix}:timers:claimed"
+
+    def ratelimit(self, scope: str, ident: str, window: int) -> str:
+        """Counter of requests by one token or address in one time window."""
+        return f"{self.prefix}:rl:{scope}:{ident}:{window}"
+
     def idempotency(self, scope: str, key: str) -> str:
         return f"{self.prefix}:idem:{scope}:{key}"
 

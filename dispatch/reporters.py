@@ -1,4 +1,4 @@
-"""The reporter registry: profiles, duty state, the current fix, and the nearest-reporter query.
+"""The reporter registry: profiles, duty state, the current fix, and who should go.
 
 A fix is applied by one Lua script, so the check "is it newer than the current one?", the
 write (hash, GEO set, trail) and the live nudge happen in one round trip: duplicate and
@@ -7,20 +7,24 @@ out-of-order fixes (a phone flushing its offline queue) never move a reporter ba
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
 import redis.asyncio as aioredis
 from redis.typing import EncodableT, FieldT
 
-from dispatch import auth, db, schema
+from dispatch import auth, db, ranking, schema, tasks
 from dispatch.clock import new_id, now_ms
 from dispatch.errors import InvalidInput, NotFound
 from dispatch.keys import Keys
 
 TRAIL_RETENTION_MS = 24 * 3600 * 1000
-NEAREST_RADIUS_KM = 100
+NEAREST_RADIUS_KM = 100      # a county is at most about 100 km across
+NEAREST_MAX = 50             # at most this many ranked reporters per query
+NEAREST_CANDIDATES = 50      # at least this many candidates by straight-line distance
+WORKLOAD_SCAN = 2000         # open tasks read to count workloads (a county has tens)
 
 # KEYS: reporter hash, geo set, trail stream, live channel
 # ARGV: reporter_id, lat, lon, ts, accuracy, speed, heading, battery, received_at, source,
@@ -127,31 +131,30 @@ async def set_duty(r: aioredis.Redis, keys: Keys, reporter_id: str, on_duty: boo
         await pipe.execute()
 
 
-async def nearest(r: aioredis.Redis, keys: Keys, lat: float, lon: float,
-                  limit: int = 5) -> list[dict[str, Any]]:
-    """Reporters ranked by straight-line distance (GEOSEARCH), on-duty only, each with why."""
+async def nearest(r: aioredis.Redis, keys: Keys, lat: float, lon: float, limit: int = 5,
+                  skills: Sequence[str] | None = None) -> list[dict[str, Any]]:
+    """On-duty reporters ranked for a place by `dispatch.ranking` (travel time, fix age,
+    battery, open tasks, required `skills`), best first, each with `rank`, `distance_km`,
+    `why` and `factors`."""
     if not (-90 <= lat <= 90 and -180 <= lon <= 180):
         raise InvalidInput("lat must be within ±90 and lon within ±180")
-    limit = max(1, min(limit, 50))
+    limit = max(1, min(limit, NEAREST_MAX))
+    required = ranking.parse_skills(",".join(skills or ()))
+    # A generous candidate set by straight-line distance; the ranker reorders it.
     found = await r.geosearch(keys.reporter_geo, longitude=lon, latitude=lat,
-                              radius=NEAREST_RADIUS_KM, unit="km", sort="ASC", count=limit * 3,
-                              withdist=True)
-    hits = cast(list[tuple[str, float]], found)  # WITHDIST: [member, distance in km] pairs
-    now = now_ms()
-    ranked: list[dict[str, Any]] = []
-    for member, dist_km in hits:
-        try:
-            rep = await get(r, keys, member)
-        except NotFound:
-            continue
-        if not rep["on_duty"]:
-            continue
-        age_s = (now - rep["fix_ts"]) / 1000 if rep["fix_ts"] else None
-        why = f"{dist_km:.1f} km away in a straight line"
-        if age_s is not None:
-            why += f", fix {int(age_s)} s old"
-        ranked.append({**rep, "distance_km": round(float(dist_km), 3), "rank": len(ranked) + 1,
-                       "why": why})
-        if len(ranked) >= limit:
-            break
-    return ranked
+                              radius=NEAREST_RADIUS_KM, unit="km", sort="ASC",
+                              count=max(limit * 5, NEAREST_CANDIDATES))
+    ids = cast(list[str], found)
+    if not ids:
+        return []
+
+    async def profiles() -> list[dict[str, str]]:
+        async with r.pipeline(transaction=False) as pipe:
+            for rid in ids:
+                pipe.hgetall(keys.reporter(rid))
+            return cast(list[dict[str, str]], await pipe.execute())
+
+    rows, open_now = await asyncio.gather(profiles(), tasks.open_tasks(r, keys, WORKLOAD_SCAN))
+    return ranking.rank([_decode(d) for d in rows if d], lat, lon, now_ms=now_ms(),
+                        required=required, workloads=ranking.count_workloads(open_now),
+                        limit=limit)

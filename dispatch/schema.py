@@ -108,6 +108,8 @@ class Task(Message):
     state: TaskState = "created"
     version: int = 1
     story_id: Id | None = None
+    tried: Annotated[list[Id], Field(max_length=50)] = []  # everyone it was offered to, in order
+    offer_deadline: EpochMs | None = None  # the current offer expires unanswered at this time
     created_by: Short = ""
     created_at: EpochMs
     updated_at: EpochMs

@@ -13,6 +13,32 @@ from pathlib import Path
 from dispatch.errors import ConfigError
 
 LANGS = ("zh", "en")
+DEFAULT_ACK_TIMEOUTS = {"breaking": 30, "high": 120, "normal": 600}
+
+
+def _timeouts(text: str | None) -> dict[str, int]:
+    """`breaking=30,high=120,normal=600` (seconds); unnamed priorities keep their default."""
+    out = dict(DEFAULT_ACK_TIMEOUTS)
+    for part in (text or "").split(","):
+        if not part.strip():
+            continue
+        name, _, value = part.partition("=")
+        name = name.strip()
+        if name not in out or not value.strip().isdigit() or int(value) < 1:
+            raise ConfigError("NEWSROOM_ACK_TIMEOUTS must look like 'breaking=30,high=120,normal=600'"
+                              f" (seconds, at least 1); got {text!r}")
+        out[name] = int(value)
+    return out
+
+
+def _rate(name: str, text: str | None, default: tuple[int, int]) -> tuple[int, int]:
+    """`600/60`: at most 600 requests in 60 seconds."""
+    if not text:
+        return default
+    count, _, window = text.partition("/")
+    if not (count.strip().isdigit() and window.strip().isdigit() and int(count) > 0 and int(window) > 0):
+        raise ConfigError(f"{name} must look like '600/60' (requests/seconds); got {text!r}")
+    return int(count), int(window)
 
 
 def _read_dotenv(path: Path) -> dict[str, str]:
@@ -40,6 +66,12 @@ class Settings:
     admin_token: str | None = field(default=None, repr=False)
     webhook_secret: str | None = field(default=None, repr=False)
     allowed_origins: tuple[str, ...] = ()
+    # Seconds a reporter has to answer (accept or decline) an offer, by priority.
+    ack_timeouts: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_ACK_TIMEOUTS))
+    auto_reoffer: bool = True
+    # (requests, seconds) per token and per client address, shared by every process.
+    rate_token: tuple[int, int] = (600, 60)
+    rate_ip: tuple[int, int] = (1200, 60)
 
     @property
     def public_url(self) -> str:
@@ -84,4 +116,8 @@ def load(env: dict[str, str] | None = None, dotenv: Path | None = Path(".env")) 
         admin_token=get("NEWSROOM_ADMIN_TOKEN"),
         webhook_secret=get("NEWSROOM_WEBHOOK_SECRET"),
         allowed_origins=origins,
+        ack_timeouts=_timeouts(get("NEWSROOM_ACK_TIMEOUTS")),
+        auto_reoffer=(get("NEWSROOM_AUTO_REOFFER") or "1").lower() not in ("0", "false", "no", "off"),
+        rate_token=_rate("NEWSROOM_RATE_TOKEN", get("NEWSROOM_RATE_TOKEN"), (600, 60)),
+        rate_ip=_rate("NEWSROOM_RATE_IP", get("NEWSROOM_RATE_IP"), (1200, 60)),
     )

@@ -10,6 +10,7 @@ returns the first result instead of applying twice.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any, cast
 
 import redis.asyncio as aioredis
@@ -23,6 +24,19 @@ from dispatch.keys import Keys
 
 IDEMPOTENCY_TTL_S = 24 * 3600
 NUDGE = "outbox"
+DEFAULT_ACK_TIMEOUTS_S: Mapping[str, int] = {"breaking": 30, "high": 120, "normal": 600}
+AWAITING_ANSWER = frozenset({"offered", "delivered"})
+
+
+def timer_member(task: schema.Task) -> str:
+    """The timer of the task's current offer: its id and the offer's number."""
+    return f"{task.task_id}|{len(task.tried)}"
+
+
+def _offer(task: schema.Task, assignee: str, now: int, ack_timeouts: Mapping[str, int]) -> dict[str, Any]:
+    """The fields that change when a task is offered to `assignee`."""
+    return {"state": "offered", "assignee": assignee, "tried": [*task.tried, assignee][-50:],
+            "offer_deadline": now + 1000 * ack_timeouts.get(task.priority, 600)}
 
 # KEYS: acked key, outbox stream; ARGV: cursor. Returns the previous cursor, or an error.
 _ACK = """
@@ -97,6 +111,10 @@ def _write(pipe: Any, keys: Keys, task: schema.Task, actor: str, reason: str,
         pipe.zadd(keys.tasks_open, {task.task_id: task.created_at})
     else:
         pipe.zrem(keys.tasks_open, task.task_id)
+    if task.state == "offered" and task.offer_deadline:
+        pipe.zadd(keys.timers, {timer_member(task): task.offer_deadline})
+    elif task.state not in AWAITING_ANSWER:
+        pipe.zrem(keys.timers, timer_member(task))
     for reporter_id, entry in pushes:
         pipe.xadd(keys.outbox(reporter_id), entry)
         pipe.publish(keys.reporter_channel(reporter_id), NUDGE)
@@ -105,8 +123,8 @@ def _write(pipe: Any, keys: Keys, task: schema.Task, actor: str, reason: str,
 
 async def create(r: aioredis.Redis, keys: Keys, actor: Principal, *, title: str, brief: str = "",
                  lat: float, lon: float, priority: str = "normal", assignee: str | None = None,
-                 deadline: int | None = None,
-                 idempotency_key: str | None = None) -> tuple[dict[str, Any], bool]:
+                 deadline: int | None = None, idempotency_key: str | None = None,
+                 ack_timeouts: Mapping[str, int] = DEFAULT_ACK_TIMEOUTS_S) -> tuple[dict[str, Any], bool]:
     """Create a task (and offer it to `assignee`). Returns (task, created)."""
     actor.require("supervisor")
     now = now_ms()
@@ -132,7 +150,8 @@ async def create(r: aioredis.Redis, keys: Keys, actor: Principal, *, title: str,
                 _write(pipe, keys, task, actor.subject, "", [])
                 final = task
                 if assignee:
-                    final = task.model_copy(update={"state": "offered", "version": 2})
+                    final = task.model_copy(update={**_offer(task, assignee, now, ack_timeouts),
+                                                    "version": 2})
                     _write(pipe, keys, final, actor.subject, "", [(assignee, _push("task", final))])
                 await pipe.execute()
                 return await get(r, keys, final.task_id), True
@@ -143,11 +162,13 @@ async def create(r: aioredis.Redis, keys: Keys, actor: Principal, *, title: str,
 
 async def change(r: aioredis.Redis, keys: Keys, actor: Principal, task_id: str, target: str, *,
                  reason: str = "", assignee: str | None = None, client_id: str | None = None,
-                 expected_version: int | None = None) -> dict[str, Any]:
-    """Move a task to `target`, checked by the state machine and the actor's role."""
+                 expected_version: int | None = None,
+                 ack_timeouts: Mapping[str, int] = DEFAULT_ACK_TIMEOUTS_S) -> dict[str, Any]:
+    """Move a task to `target`, checked by the state machine and the actor's role. The server
+    itself (SYSTEM) may also make the desk's moves: it re-offers expired and declined tasks."""
     if target in lifecycle.BY_REPORTER:
         actor.require("reporter")
-    elif target in lifecycle.BY_DESK:
+    elif target in lifecycle.BY_DESK and actor.role != "system":
         actor.require("supervisor")
     elif target in lifecycle.BY_SYSTEM and actor.role != "system":
         raise Forbidden(f"only the server moves a task to {target}")
@@ -161,7 +182,8 @@ async def change(r: aioredis.Redis, keys: Keys, actor: Principal, task_id: str, 
             try:
                 await pipe.watch(keys.task(task_id), *([idem] if idem else []))
                 if idem and (prior := await pipe.get(idem)):
-                    return json.loads(prior)  # type: ignore[no-any-return]
+                    # A repeat of an applied change: the first result, marked as a replay.
+                    return {**json.loads(prior), "replayed": True}
                 task = await load(pipe, keys, task_id)
                 if actor.role == "reporter" and task.assignee != actor.subject:
                     raise Forbidden("this task is not assigned to you")
@@ -169,19 +191,24 @@ async def change(r: aioredis.Redis, keys: Keys, actor: Principal, task_id: str, 
                     raise Conflict(f"the task changed (now version {task.version}); "
                                    "reload and retry", code="version_conflict")
                 state = lifecycle.transition(task.state, target, reason)
-                new = task.model_copy(update={
-                    "state": state, "version": task.version + 1,
-                    "updated_at": max(now_ms(), task.updated_at),
-                    "assignee": assignee if target == "offered" else task.assignee})
+                now = max(now_ms(), task.updated_at)
+                update: dict[str, Any] = {"state": state, "version": task.version + 1, "updated_at": now}
+                if target == "offered" and assignee:
+                    update.update(_offer(task, assignee, now, ack_timeouts))
+                elif state not in AWAITING_ANSWER:
+                    update["offer_deadline"] = None
+                new = task.model_copy(update=update)
                 pushes: list[tuple[str, dict[str, str]]] = []
                 if target == "offered":
                     if task.assignee and task.assignee != assignee:
                         pushes.append((task.assignee, _push("task_update", new, "reassigned")))
                     pushes.append((new.assignee or "", _push("task", new)))
                 elif new.assignee and target != "delivered":
-                    kind = {"cancelled": "cancelled"}.get(target, "status")
+                    kind = {"cancelled": "cancelled", "expired": "expired"}.get(target, "status")
                     pushes.append((new.assignee, _push("task_update", new, kind)))
                 pipe.multi()
+                if target == "offered":
+                    pipe.zrem(keys.timers, timer_member(task))  # the previous offer's timer
                 _write(pipe, keys, new, actor.subject, reason, pushes)
                 result = new.model_dump()
                 if idem:

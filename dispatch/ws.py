@@ -16,7 +16,7 @@ from typing import Any
 from starlette import status
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
-from dispatch import auth, reporters, schema, tasks
+from dispatch import auth, escalation, reporters, schema, tasks
 from dispatch.auth import Principal
 from dispatch.clock import now_ms
 from dispatch.errors import InvalidInput, NewsroomError, Unauthorized
@@ -162,8 +162,10 @@ class Session:
         if isinstance(msg, schema.Ack):
             await tasks.ack(rt.redis, rt.keys, self.rid, msg.cursor)
         elif isinstance(msg, schema.TaskStatus):
-            await tasks.change(rt.redis, rt.keys, self.who, msg.task_id, msg.status,
-                               reason=msg.reason, client_id=f"{self.rid}:{msg.id}")
+            task = await tasks.change(rt.redis, rt.keys, self.who, msg.task_id, msg.status,
+                                      reason=msg.reason, client_id=f"{self.rid}:{msg.id}")
+            await escalation.after_change(rt.redis, rt.keys, task, msg.reason,
+                                          rt.settings.ack_timeouts, rt.settings.auto_reoffer)
         elif isinstance(msg, schema.ClientLocation):
             fix = schema.Location(reporter_id=self.rid, lat=msg.lat, lon=msg.lon,
                                   accuracy_m=msg.accuracy_m, speed_mps=msg.speed_mps,

@@ -107,6 +107,14 @@ TEXT: dict[str, dict[str, str]] = {
     "km": {"zh": "{d:.1f} 公里", "en": "{d:.1f} km"},
     "why": {"zh": "直线距离 {d:.1f} 公里, 最后定位 {age}前",
             "en": "{d:.1f} km in a straight line, last fix {age} ago"},
+    # desk: task timeline
+    "panel_timeline": {"zh": "任务时间线", "en": "Task timeline"},
+    "timeline_hint": {"zh": "点击“进行中的任务”里的一项, 查看它的时间线",
+                      "en": "Select a task in “Open tasks” to see its timeline"},
+    "timeline_missing": {"zh": "找不到该任务", "en": "No such task"},
+    "timeline_reason": {"zh": "原因", "en": "Reason"},
+    "timeline_to": {"zh": "派给 {who}", "en": "to {who}"},
+    "actor_system": {"zh": "系统", "en": "system"},
 }
 
 LABELS: dict[str, dict[str, dict[str, str]]] = {

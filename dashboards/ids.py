@@ -50,6 +50,13 @@ DESK_OPEN_TASKS_COUNT = "desk-open-task-count"
 DESK_ON_DUTY = "desk-on-duty"
 DESK_REPORTER_COUNT = "desk-reporter-count"
 
+# the task timeline (dashboards/timeline.py)
+DESK_TASK_ROW = "desk-task-row"        # pattern-matching type: {"type": ..., "task": task_id}
+DESK_SELECTED = "desk-selected"        # dcc.Store: the task_id whose timeline is shown
+DESK_TASK_VERSIONS = "desk-task-versions"  # dcc.Store: task_id -> version, pushed by the stream
+DESK_TIMELINE_SHOWN = "desk-timeline-shown"  # dcc.Store: {task_id, version, open} on screen
+DESK_TIMELINE = "desk-timeline"        # the timeline; one [data-state] element per transition
+
 # the create-task form
 DESK_TITLE = "desk-title"
 DESK_BRIEF = "desk-brief"

@@ -5,6 +5,7 @@ Pure: rows in, Dash components out. The stream re-renders a list only when its r
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from dash import dcc, html
@@ -81,14 +82,19 @@ def legend(lang: str) -> html.Div:
                     className="nr-legend")
 
 
-def task_list(rows: list[dict[str, Any]], lang: str) -> list[Any]:
-    """Open tasks as rows: priority, title, reporter, state, age."""
+def task_list(rows: list[dict[str, Any]], lang: str,
+              pick: Callable[[str], dict[str, str]] | None = None) -> list[Any]:
+    """Open tasks as rows: priority, title, reporter, state, age.
+
+    With `pick` (task_id -> component id) each row is a button carrying that id, so a page
+    can react to a click on it (the desk shows the task's timeline).
+    """
     if not rows:
         return [html.Div(i18n.t("no_tasks", lang), className="nr-empty")]
     out: list[Any] = []
     for row in rows:
         who = row["assignee_name"] or i18n.t("unassigned", lang)
-        out.append(html.Div([
+        cells = [
             html.Span(i18n.label("priority", row["priority"], lang),
                       className=f"nr-prio nr-prio-{row['priority']}"),
             html.Span(row["title"], className="nr-task-title", title=row["title"]),
@@ -96,7 +102,13 @@ def task_list(rows: list[dict[str, Any]], lang: str) -> list[Any]:
             html.Span(i18n.label("state", row["state"], lang),
                       className=f"nr-state nr-state-{row['state']}"),
             html.Span(i18n.age(row["age_ms"], lang), className="nr-age"),
-        ], className="nr-task-row", **{"data-task-id": row["task_id"]}))
+        ]
+        data = {"data-task-id": row["task_id"]}
+        if pick is None:
+            out.append(html.Div(cells, className="nr-task-row", **data))
+        else:
+            out.append(html.Button(cells, id=pick(row["task_id"]), type="button",
+                                   className="nr-task-row nr-task-pick", **data))
     return out
 
 

@@ -12,17 +12,24 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from dispatch import auth, escalation, reporters, schema, stories, tasks
+from dispatch import auth, escalation, ratelimit, reporters, schema, stories, tasks
 from dispatch.auth import Principal
-from dispatch.errors import NewsroomError
+from dispatch.errors import NewsroomError, RateLimited
 from dispatch.runtime import Runtime
-
-router = APIRouter(prefix="/api/v1")
-health = APIRouter()
 
 
 def runtime(request: Request) -> Runtime:
     return request.app.state.runtime  # type: ignore[no-any-return]
+
+
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+async def limit_ip(request: Request) -> None:
+    """Every API request counts against its client address."""
+    rt = runtime(request)
+    await ratelimit.hit(rt.redis, rt.keys, "address", client_ip(request), rt.settings.rate_ip)
 
 
 async def principal(request: Request,
@@ -31,7 +38,13 @@ async def principal(request: Request,
     if authorization and authorization.lower().startswith("bearer "):
         token = authorization[7:].strip()
     rt = runtime(request)
-    return await auth.authenticate(rt.redis, rt.keys, token)
+    who = await auth.authenticate(rt.redis, rt.keys, token)
+    await ratelimit.hit(rt.redis, rt.keys, "token", who.token_id, rt.settings.rate_token)
+    return who
+
+
+router = APIRouter(prefix="/api/v1", dependencies=[Depends(limit_ip)])
+health = APIRouter()
 
 
 Who = Annotated[Principal, Depends(principal)]
@@ -40,6 +53,8 @@ RT = Annotated[Runtime, Depends(runtime)]
 
 def error_response(exc: NewsroomError) -> JSONResponse:
     headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+    if isinstance(exc, RateLimited):
+        headers = {"Retry-After": str(exc.retry_after_s)}
     return JSONResponse({"error": exc.code, "detail": exc.text}, status_code=exc.status,
                         headers=headers)
 

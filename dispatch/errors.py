@@ -6,6 +6,7 @@
     ├── Forbidden         the token's role may not do this: HTTP 403
     ├── NotFound          no such task, reporter, ...: HTTP 404
     ├── Conflict          the state does not allow it (illegal transition, busy id): HTTP 409
+    ├── RateLimited       too many requests from one token or address: HTTP 429, websocket error
     └── ConfigError       a setting is wrong: the CLI prints it and exits 2
 
 Each message says what was wrong and, where it helps, what to do next.
@@ -52,3 +53,12 @@ class Conflict(NewsroomError):
 
 class ConfigError(NewsroomError):
     code = "config"
+
+
+class RateLimited(NewsroomError):
+    status = 429
+    code = "rate_limited"
+
+    def __init__(self, text: str, retry_after_s: int) -> None:
+        super().__init__(text)
+        self.retry_after_s = retry_after_s

@@ -11,7 +11,8 @@ not traded against minutes but sort first, because no amount of nearness makes u
   whichever is faster, so the estimate never gets shorter as the distance grows (walking wins
   up to about 0.4 km). Plus 2 min to pack up and leave.
 - Fix age: a fix up to 2 min old is fresh. After that the reporter may have moved: +0.5 min per
-  minute of age. A fix older than 30 min is stale and ranks after every non-stale one.
+  minute of age. A fix older than 30 min is stale and ranks after every non-stale one; a
+  position without a fix time ranks after those.
 - Battery: below 20 % +5 min, below 10 % +15 min (the phone may die before the story is filed).
   Unknown battery costs nothing.
 - Workload: +10 min for each open task assigned to the reporter (offered, delivered, accepted,
@@ -52,7 +53,8 @@ SKILL_LABELS = {"live": "live backpack", "drone": "drone", "camera": "camera",
 
 class Factors(TypedDict):
     """Why a reporter ranks where they do, as numbers. `score` holds the cost components (in
-    minutes) and their `total`; `tier` is the part of the sort key that outranks the cost."""
+    minutes) and their `total`; `tier` is the part of the sort key that outranks the cost:
+    [missing skills, 0 fresh | 1 stale | 2 no fix time]."""
 
     distance_km: float
     road_km: float
@@ -122,14 +124,16 @@ def assess(rep: Mapping[str, Any], lat: float, lon: float, *, now_ms: int,
     fix_ts = rep.get("fix_ts")
     age_s = max(0, (now_ms - int(fix_ts)) // 1000) if fix_ts is not None else None
     stale = age_s is None or age_s > STALE_S
-    age_cost = AGE_PENALTY_PER_MIN * max(0, (STALE_S if age_s is None else age_s) - FRESH_S) / 60
+    # No fix time at all is worse than any known age: it sorts after stale fixes (tier 2).
+    staleness = 2 if age_s is None else int(stale)
+    age_cost = 0.0 if age_s is None else AGE_PENALTY_PER_MIN * max(0, age_s - FRESH_S) / 60
     battery = rep.get("battery")
     battery_cost = 0.0
     if battery is not None:
         battery_cost = (BATTERY_CRITICAL_MIN if battery < BATTERY_CRITICAL
                         else BATTERY_LOW_MIN if battery < BATTERY_LOW else 0.0)
-    own = {str(s).strip().lower() for s in rep.get("skills") or ()}
-    has = [s for s in required if s in own] if required else sorted(own)
+    own = list(dict.fromkeys(str(s).strip().lower() for s in rep.get("skills") or ()))
+    has = [s for s in required if s in own] if required else own
     missing = [s for s in required if s not in own]
     score = {"eta": round(eta, 2), "fix_age": round(age_cost, 2),
              "battery": battery_cost, "workload": TASK_MIN * workload}
@@ -139,7 +143,7 @@ def assess(rep: Mapping[str, Any], lat: float, lon: float, *, now_ms: int,
                    eta_min=round(eta, 1), mode=mode, fix_age_s=age_s, stale=stale,
                    battery=battery, workload=workload, has_skills=has, missing_skills=missing,
                    score=score,
-                   tier=[len(missing), int(stale)])
+                   tier=[len(missing), staleness])
 
 
 def _age(seconds: int) -> str:

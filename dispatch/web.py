@@ -9,12 +9,13 @@ from __future__ import annotations
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse
 
-from dispatch import auth
+from dispatch import auth, ratelimit
 from dispatch.errors import NewsroomError
 from dispatch.runtime import Runtime
 from dispatch.settings import LANGS
 
 router = APIRouter(include_in_schema=False)
+LOGIN_LIMIT = (20, 60)  # attempts per address per minute
 
 
 @router.post("/desk/login")
@@ -22,7 +23,9 @@ async def login(request: Request, token: str = Form(default="", max_length=200),
                 lang: str = Form(default="", max_length=8)) -> RedirectResponse:
     rt: Runtime = request.app.state.runtime
     suffix = f"lang={lang}" if lang in LANGS else ""
+    address = request.client.host if request.client else "unknown"
     try:
+        await ratelimit.hit(rt.redis, rt.keys, "login", address, LOGIN_LIMIT, "login attempts")
         who = await auth.authenticate(rt.redis, rt.keys, token.strip())
         session_id = await auth.open_session(rt.redis, rt.keys, who)
     except NewsroomError:

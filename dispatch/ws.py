@@ -11,15 +11,16 @@ import asyncio
 import contextlib
 import json
 import logging
+from collections import deque
 from typing import Any
 
 from starlette import status
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
-from dispatch import auth, escalation, reporters, schema, tasks
+from dispatch import auth, escalation, ratelimit, reporters, schema, tasks
 from dispatch.auth import Principal
 from dispatch.clock import now_ms
-from dispatch.errors import InvalidInput, NewsroomError, Unauthorized
+from dispatch.errors import InvalidInput, NewsroomError, RateLimited, Unauthorized
 from dispatch.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -27,6 +28,15 @@ log = logging.getLogger(__name__)
 HELLO_TIMEOUT_S = 5.0
 HEARTBEAT_S = 20
 SEND_TIMEOUT_S = 10.0
+# At most this many pushes in flight without an ack: a client that stops acknowledging gets
+# nothing more (and costs no memory) until it acks or reconnects and resumes.
+WINDOW = 500
+ACKED = "\x00acked"
+
+
+def _cursor(cursor: str) -> tuple[int, int]:
+    ms, _, seq = cursor.partition("-")
+    return int(ms), int(seq)
 
 
 def origin_allowed(ws: WebSocket, allowed: tuple[str, ...]) -> bool:
@@ -70,8 +80,10 @@ async def reporter_socket(ws: WebSocket) -> None:
         return
     await ws.accept()
     try:
+        address = ws.client.host if ws.client else "unknown"
+        await ratelimit.hit(rt.redis, rt.keys, "address", address, rt.settings.rate_ip, "connections")
         who, hello = await _hello(ws, rt)
-    except Unauthorized as exc:
+    except (Unauthorized, RateLimited) as exc:
         await _close(ws, status.WS_1008_POLICY_VIOLATION, exc.text)
         return
     except WebSocketDisconnect:
@@ -93,6 +105,8 @@ class Session:
         self.ws, self.rt, self.who = ws, rt, who
         self.rid = who.subject
         self.last_sent: str | None = None
+        self.inflight: deque[str] = deque()  # cursors sent and not yet acknowledged
+        self.sub: Any = None
 
     async def send(self, payload: dict[str, Any] | str) -> None:
         text = payload if isinstance(payload, str) else json.dumps(payload, ensure_ascii=False)
@@ -105,6 +119,7 @@ class Session:
                 await tasks.ack(rt.redis, rt.keys, self.rid, resume)
         profile = await reporters.get(rt.redis, rt.keys, self.rid)
         async with rt.bus.subscribe(rt.keys.reporter_channel(self.rid), maxsize=64) as sub:
+            self.sub = sub
             await self.send({"type": "welcome", "v": schema.V, "reporter": profile,
                              "server_time": now_ms(), "heartbeat_s": HEARTBEAT_S})
             sender = asyncio.create_task(self._sender(sub))
@@ -147,9 +162,12 @@ class Session:
             await self._flush()
 
     async def _receiver(self) -> None:
+        rt = self.rt
         while True:
             raw = await self.ws.receive_text()
             try:
+                await ratelimit.hit(rt.redis, rt.keys, "token", self.who.token_id, rt.settings.rate_token,
+                                    "messages")
                 msg = schema.decode_client(raw)
                 await self._handle(msg)
             except NewsroomError as exc:
@@ -161,6 +179,10 @@ class Session:
         rt = self.rt
         if isinstance(msg, schema.Ack):
             await tasks.ack(rt.redis, rt.keys, self.rid, msg.cursor)
+            acked = _cursor(msg.cursor)
+            while self.inflight and _cursor(self.inflight[0]) <= acked:
+                self.inflight.popleft()
+            self.sub.offer(ACKED)  # the window has room again: let the sender go on
         elif isinstance(msg, schema.TaskStatus):
             task = await tasks.change(rt.redis, rt.keys, self.who, msg.task_id, msg.status,
                                       reason=msg.reason, client_id=f"{self.rid}:{msg.id}")

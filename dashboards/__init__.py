@@ -9,6 +9,7 @@ title callback fails on this backend, so `router.py` routes by itself.
     router.py   the shell layout and the page router (HTTP callback; reads the desk cookie)
     wall.py     the wall's layout, its renderer and its streaming callback
     desk.py     the desk's layout, login form, task form callbacks and streaming callback
+    timeline.py the desk's task timeline (pick a task, its transitions, refreshed by push)
     live.py     the streaming plumbing both pages share (bus subscription, batching, Patch)
     model.py    the per-connection live state and how events change it (pure)
     figures.py  map, stages and traffic figures (pure)

@@ -15,7 +15,7 @@ from typing import Any
 from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
 from redis.exceptions import RedisError
 
-from dashboards import access, figures, i18n, ids, live, model, panels
+from dashboards import access, figures, i18n, ids, live, model, panels, timeline
 from dashboards.model import LiveState
 from dispatch import auth, reporters, tasks
 from dispatch.auth import Principal
@@ -108,7 +108,7 @@ def layout(principal: Principal, ticket: str, lang: str, state: LiveState, now: 
     ]
     header = panels.header(lang, i18n.t("desk_title", lang), kpis, status,
                            "nr-status nr-desk-status")
-    task_rows = panels.task_list(model.task_rows(state, now), lang)
+    task_rows = panels.task_list(model.task_rows(state, now), lang, pick=timeline.row_id)
     reporter_rows = panels.reporter_table(model.reporter_rows(state, now), lang)
     grid = html.Main([
         _task_form(lang),
@@ -123,6 +123,7 @@ def layout(principal: Principal, ticket: str, lang: str, state: LiveState, now: 
         panels.panel(i18n.t("panel_reporters", lang),
                      html.Div(reporter_rows, id=ids.DESK_REPORTERS),
                      class_name="nr-area-reporters"),
+        timeline.panel(lang, state),
     ], className="nr-grid nr-desk-grid")
     ticker = panels.ticker(ids.DESK_LAST_EVENT, state.last_event, state.seen, lang)
     hidden = [dcc.Store(id=ids.DESK_TICKET, data={"ticket": ticket, "lang": lang}),
@@ -138,7 +139,9 @@ def render(state: LiveState, parts: set[str], full: bool, now: int, lang: str) -
     if model.MAP in parts:
         out.update(live.map_updates(state, full, lang, ids.DESK_MAP, ids.DESK_REPORTER_COUNT))
     if model.TASKS in parts:
-        out[ids.DESK_TASKS] = {"children": panels.task_list(model.task_rows(state, now), lang)}
+        rows = panels.task_list(model.task_rows(state, now), lang, pick=timeline.row_id)
+        out[ids.DESK_TASKS] = {"children": rows}
+        out[ids.DESK_TASK_VERSIONS] = {"data": timeline.versions(state)}  # refreshes the timeline
     if model.REPORTERS in parts:
         rows = model.reporter_rows(state, now)
         out[ids.DESK_REPORTERS] = {"children": panels.reporter_table(rows, lang)}
@@ -178,10 +181,12 @@ def _coords(lat: Any, lon: Any) -> tuple[float, float] | None:
 
 
 def register(app: Dash, runtime: Runtime) -> None:
-    """Register the desk's callbacks (suggest, dispatch, live stream) on `app`."""
+    """Register the desk's callbacks (suggest, dispatch, timeline, live stream) on `app`."""
     async def session() -> Principal:
         # Every desk action re-reads the HttpOnly cookie and re-checks the session and role.
         return await access.desk_principal(runtime, ctx.cookies.get(auth.SESSION_COOKIE))
+
+    timeline.register(app, runtime, session, lambda ticket: _lang(ticket, runtime.settings.lang))
 
     @app.callback(Output(ids.DESK_SUGGESTIONS, "children"), Output(ids.DESK_ASSIGNEE, "options"),
                   Output(ids.DESK_ASSIGNEE, "value"),

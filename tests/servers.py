@@ -25,8 +25,8 @@ class Server:
 
     def __init__(self, redis_url: str | None, data_dir: Path,
                  extra_env: dict[str, str] | None = None,
-                 command: tuple[str, ...] = ("serve",)) -> None:
-        self.port = free_port()
+                 command: tuple[str, ...] = ("serve",), port: int | None = None) -> None:
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.admin_token = "test-admin-" + os.urandom(8).hex()
         env = {**os.environ, "NEWSROOM_PORT": str(self.port),
@@ -59,6 +59,12 @@ class Server:
                 pass
             time.sleep(0.1)
         raise RuntimeError(f"server not ready in 60 s: {self.log_path.read_text()[-2000:]}")
+
+    def kill(self) -> None:
+        """kill -9: no shutdown, no cleanup."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:

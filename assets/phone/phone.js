@@ -5,7 +5,7 @@
 // in localStorage until the server confirms them, and are re-sent with the same id after a
 // reconnect (the server applies an id once).
 
-import { createCard, fillCard, h } from "./cards.js";
+import { createCard, fillCard } from "./cards.js";
 import { Duty } from "./geo.js";
 import { isClosed } from "./lifecycle.js";
 import { Link } from "./link.js";
@@ -351,7 +351,6 @@ function announce(task) {
 // --- start ---------------------------------------------------------------------------------
 store.prune(state, Date.now(), isClosed);
 setInterval(render, 15000); // ages
-document.body.append(h("span", { id: "ready", hidden: true }));
 if (state.token && state.verified) {
   showScreen("app");
   $("me").textContent = state.reporter ? state.reporter.name : "";

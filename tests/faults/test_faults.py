@@ -17,9 +17,9 @@ import httpx
 import pytest
 import redis
 import websockets
+from fault_helpers import Phone, create_task, wait_until
 
 from dispatch.redis_server import EmbeddedRedis
-from fault_helpers import Phone, create_task, wait_until
 from servers import Server
 
 pytestmark = pytest.mark.integration

@@ -143,13 +143,14 @@ class Session:
                     await _close(self.ws, status.WS_1011_INTERNAL_ERROR, "server error; reconnect")
 
     async def _flush(self) -> None:
-        while True:
+        while (room := min(200, WINDOW - len(self.inflight))) > 0:
             batch = await tasks.pending(self.rt.redis, self.rt.keys, self.rid, self.last_sent,
-                                        count=200)
+                                        count=room)
             for cursor, msg in batch:
                 await self.send(tasks.frame(cursor, msg))
                 self.last_sent = cursor
-            if len(batch) < 200:
+                self.inflight.append(cursor)
+            if len(batch) < room:
                 return
 
     async def _sender(self, sub: Any) -> None:

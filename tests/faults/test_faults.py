@@ -251,3 +251,53 @@ def test_the_same_status_change_through_two_processes_is_applied_once(
     finally:
         a.stop()
         b.stop()
+
+
+def test_a_client_that_stops_acknowledging_gets_a_bounded_window_and_slows_no_one(
+        redis_url: str, tmp_path: Path, run: Any) -> None:
+    from dispatch.ws import WINDOW
+
+    srv = Server(redis_url, tmp_path, extra_env=BULK).start()
+    slow, fast = _reporters(srv, 2)
+    try:
+        async def go() -> None:
+            stop = asyncio.Event()
+            phone = Phone([_ws(srv)], fast["token"])
+            runner = asyncio.create_task(phone.run(stop))
+            async with websockets.connect(_ws(srv)) as ws:
+                await ws.send(json.dumps({"type": "hello", "v": 1, "token": slow["token"]}))
+                await ws.recv()
+                sem = asyncio.Semaphore(16)
+                async with httpx.AsyncClient() as client:
+                    async def one(i: int, who: dict[str, Any]) -> None:
+                        async with sem:
+                            await create_task(client, [srv.url], srv.admin_token, {
+                                "title": f"{i}", "lat": 27.7, "lon": 112.5, "assignee": who["reporter_id"]})
+                    await asyncio.gather(*(one(i, slow) for i in range(WINDOW + 20)),
+                                         *(one(i, fast) for i in range(20)))
+                await wait_until(lambda: len(phone.shown) == 20, 10, "the fast reporter's tasks")
+                cursors, first = [], []
+                while True:  # the slow client reads but never acknowledges
+                    try:
+                        msg = json.loads(await asyncio.wait_for(ws.recv(), 1.0))
+                    except TimeoutError:
+                        break
+                    cursors.append(msg["cursor"])
+                    first.append(msg["task"]["title"])
+                assert len(cursors) == WINDOW
+            # Reconnect and resume from the last cursor it processed: exactly the rest.
+            async with websockets.connect(_ws(srv)) as ws:
+                await ws.send(json.dumps({"type": "hello", "v": 1, "token": slow["token"], "resume": cursors[-1]}))
+                await ws.recv()
+                rest = []
+                while True:
+                    try:
+                        rest.append(json.loads(await asyncio.wait_for(ws.recv(), 1.0))["task"]["title"])
+                    except TimeoutError:
+                        break
+                assert len(rest) == 20 and sorted(first + rest, key=int) == [str(i) for i in range(WINDOW + 20)]
+            stop.set()
+            await runner
+        run(go())
+    finally:
+        srv.stop()

@@ -32,8 +32,9 @@ async def limit_ip(request: Request) -> None:
     await ratelimit.hit(rt.redis, rt.keys, "address", client_ip(request), rt.settings.rate_ip)
 
 
-async def principal(request: Request,
-                    authorization: Annotated[str | None, Header()] = None) -> Principal:
+async def principal(
+    request: Request, authorization: Annotated[str | None, Header()] = None
+) -> Principal:
     token = None
     if authorization and authorization.lower().startswith("bearer "):
         token = authorization[7:].strip()
@@ -55,8 +56,9 @@ def error_response(exc: NewsroomError) -> JSONResponse:
     headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
     if isinstance(exc, RateLimited):
         headers = {"Retry-After": str(exc.retry_after_s)}
-    return JSONResponse({"error": exc.code, "detail": exc.text}, status_code=exc.status,
-                        headers=headers)
+    return JSONResponse(
+        {"error": exc.code, "detail": exc.text}, status_code=exc.status, headers=headers
+    )
 
 
 class ReporterIn(BaseModel):
@@ -99,18 +101,29 @@ async def list_reporters(who: Who, rt: RT) -> list[dict[str, Any]]:
 
 
 @router.get("/reporters/nearest", tags=["reporters"])
-async def nearest(who: Who, rt: RT, lat: Annotated[float, Query(ge=-90, le=90)],
-                  lon: Annotated[float, Query(ge=-180, le=180)],
-                  limit: Annotated[int, Query(ge=1, le=50)] = 5,
-                  skills: Annotated[str | None, Query(max_length=400, description=(
-                      "required skills, comma-separated (at most 10), e.g. camera,drone: "
-                      "reporters missing one rank after everyone who has them all"))] = None,
-                  ) -> list[dict[str, Any]]:
+async def nearest(
+    who: Who,
+    rt: RT,
+    lat: Annotated[float, Query(ge=-90, le=90)],
+    lon: Annotated[float, Query(ge=-180, le=180)],
+    limit: Annotated[int, Query(ge=1, le=50)] = 5,
+    skills: Annotated[
+        str | None,
+        Query(
+            max_length=400,
+            description=(
+                "required skills, comma-separated (at most 10), e.g. camera,drone: "
+                "reporters missing one rank after everyone who has them all"
+            ),
+        ),
+    ] = None,
+) -> list[dict[str, Any]]:
     """On-duty reporters ranked for a place (travel time, fix age, battery, open tasks,
     skills), best first, each with `rank`, `distance_km`, `why` and `factors`."""
     who.require("supervisor")
-    return await reporters.nearest(rt.redis, rt.keys, lat, lon, limit,
-                                   skills=skills.split(",") if skills else None)
+    return await reporters.nearest(
+        rt.redis, rt.keys, lat, lon, limit, skills=skills.split(",") if skills else None
+    )
 
 
 @router.get("/reporters/{reporter_id}", tags=["reporters"])
@@ -121,13 +134,23 @@ async def get_reporter(reporter_id: str, who: Who, rt: RT) -> dict[str, Any]:
 
 
 @router.post("/tasks", status_code=201, tags=["tasks"])
-async def create_task(body: TaskIn, who: Who, rt: RT, response: Response,
-                      idempotency_key: Annotated[str | None, Header(max_length=128)] = None,
-                      ) -> dict[str, Any]:
+async def create_task(
+    body: TaskIn,
+    who: Who,
+    rt: RT,
+    response: Response,
+    idempotency_key: Annotated[str | None, Header(max_length=128)] = None,
+) -> dict[str, Any]:
     """Create a task and offer it to `assignee`. A repeated Idempotency-Key returns the
     first result (status 200) instead of creating a second task."""
-    task, created = await tasks.create(rt.redis, rt.keys, who, idempotency_key=idempotency_key,
-                                       ack_timeouts=rt.settings.ack_timeouts, **body.model_dump())
+    task, created = await tasks.create(
+        rt.redis,
+        rt.keys,
+        who,
+        idempotency_key=idempotency_key,
+        ack_timeouts=rt.settings.ack_timeouts,
+        **body.model_dump(),
+    )
     if not created:
         response.status_code = 200
     return task
@@ -149,22 +172,37 @@ async def get_task(task_id: str, who: Who, rt: RT) -> dict[str, Any]:
 
 
 @router.post("/tasks/{task_id}/transitions", tags=["tasks"])
-async def transition(task_id: str, body: TransitionIn, who: Who, rt: RT,
-                     idempotency_key: Annotated[str | None, Header(max_length=128)] = None,
-                     ) -> dict[str, Any]:
+async def transition(
+    task_id: str,
+    body: TransitionIn,
+    who: Who,
+    rt: RT,
+    idempotency_key: Annotated[str | None, Header(max_length=128)] = None,
+) -> dict[str, Any]:
     """Move a task: offered (assign or reassign, with assignee), cancelled, or a reporter's
     own status. Illegal moves get 409 with code illegal_transition."""
-    task = await tasks.change(rt.redis, rt.keys, who, task_id, body.state, reason=body.reason,
-                              assignee=body.assignee, client_id=idempotency_key,
-                              expected_version=body.expected_version,
-                              ack_timeouts=rt.settings.ack_timeouts)
-    await escalation.after_change(rt.redis, rt.keys, task, body.reason, rt.settings.ack_timeouts,
-                                  rt.settings.auto_reoffer)
+    task = await tasks.change(
+        rt.redis,
+        rt.keys,
+        who,
+        task_id,
+        body.state,
+        reason=body.reason,
+        assignee=body.assignee,
+        client_id=idempotency_key,
+        expected_version=body.expected_version,
+        ack_timeouts=rt.settings.ack_timeouts,
+    )
+    await escalation.after_change(
+        rt.redis, rt.keys, task, body.reason, rt.settings.ack_timeouts, rt.settings.auto_reoffer
+    )
     return task
 
 
 @router.get("/alerts", tags=["alerts"])
-async def list_alerts(who: Who, rt: RT, limit: Annotated[int, Query(ge=1, le=500)] = 50) -> list[dict[str, Any]]:
+async def list_alerts(
+    who: Who, rt: RT, limit: Annotated[int, Query(ge=1, le=500)] = 50
+) -> list[dict[str, Any]]:
     """Recent alerts, newest first: expired offers, declines, no candidate left."""
     who.require("supervisor", "wall")
     return await escalation.recent_alerts(rt.redis, rt.keys, limit)
@@ -190,8 +228,9 @@ async def readyz(rt: RT) -> JSONResponse:
     except Exception as exc:  # noqa: BLE001 - any failure means not ready
         return JSONResponse({"status": "unavailable", "detail": f"Redis: {exc}"}, status_code=503)
     if not rt.bus.connected:
-        return JSONResponse({"status": "unavailable", "detail": "bus not subscribed"},
-                            status_code=503)
+        return JSONResponse(
+            {"status": "unavailable", "detail": "bus not subscribed"}, status_code=503
+        )
     return JSONResponse({"status": "ready"})
 
 

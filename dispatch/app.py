@@ -37,8 +37,12 @@ def create_app(settings: Settings, redis_url: str) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await runtime.start()
         await bootstrap.register(runtime.redis, runtime.keys, secrets)
-        timers = asyncio.create_task(escalation.run_timers(
-            runtime.redis, runtime.keys, settings.ack_timeouts, settings.auto_reoffer), name="timers")
+        timers = asyncio.create_task(
+            escalation.run_timers(
+                runtime.redis, runtime.keys, settings.ack_timeouts, settings.auto_reoffer
+            ),
+            name="timers",
+        )
         try:
             yield
         finally:
@@ -47,8 +51,14 @@ def create_app(settings: Settings, redis_url: str) -> FastAPI:
                 await timers
             await runtime.stop()
 
-    server = FastAPI(title="Newsroom Command", version="1", lifespan=lifespan,
-                     docs_url="/api/docs", openapi_url="/api/openapi.json", redoc_url=None)
+    server = FastAPI(
+        title="Newsroom Command",
+        version="1",
+        lifespan=lifespan,
+        docs_url="/api/docs",
+        openapi_url="/api/openapi.json",
+        redoc_url=None,
+    )
     server.state.runtime = runtime
     server.state.secrets = secrets
     server.state.gauges = {"reporter_sockets": 0}
@@ -60,14 +70,22 @@ def create_app(settings: Settings, redis_url: str) -> FastAPI:
     @server.exception_handler(RedisError)
     async def redis_down(_: Request, exc: RedisError) -> JSONResponse:
         log.warning("Redis error: %s", exc)
-        return JSONResponse({"error": "unavailable", "detail": "the data store is unavailable; "
-                             "retry shortly (with the same Idempotency-Key)"}, status_code=503,
-                            headers={"Retry-After": "1"})
+        return JSONResponse(
+            {
+                "error": "unavailable",
+                "detail": "the data store is unavailable; "
+                "retry shortly (with the same Idempotency-Key)",
+            },
+            status_code=503,
+            headers={"Retry-After": "1"},
+        )
 
     @server.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
-        parts = [f"{'.'.join(str(p) for p in e['loc'] if p != 'body')}: {e['msg']}"
-                 for e in exc.errors()[:5]]
+        parts = [
+            f"{'.'.join(str(p) for p in e['loc'] if p != 'body')}: {e['msg']}"
+            for e in exc.errors()[:5]
+        ]
         return JSONResponse({"error": "invalid_input", "detail": "; ".join(parts)}, status_code=422)
 
     server.include_router(api.health)
@@ -78,30 +96,45 @@ def create_app(settings: Settings, redis_url: str) -> FastAPI:
     @server.get("/r", include_in_schema=False)
     async def reporter_page() -> FileResponse:
         """The reporter's phone page (static; it speaks the websocket protocol itself)."""
-        return FileResponse(ROOT / "assets" / "phone" / "index.html",
-                            headers={"Cache-Control": "no-cache"})
+        return FileResponse(
+            ROOT / "assets" / "phone" / "index.html", headers={"Cache-Control": "no-cache"}
+        )
 
     # Dash documents a FastAPI `server` and `update_title=None`; its annotations allow neither.
-    dash_app = Dash(__name__, server=server, update_title=None,  # type: ignore[arg-type]
-                    assets_folder=str(ROOT / "assets"), title="Newsroom Command",
-                    websocket_inactivity_timeout=0, suppress_callback_exceptions=True,
-                    websocket_allowed_origins=list(settings.allowed_origins),
-                    # The phone page's files are served under /assets/phone/ but are not
-                    # injected into the Dash pages.
-                    assets_path_ignore=["phone"])
+    dash_app = Dash(
+        __name__,
+        server=server,  # type: ignore[arg-type]
+        update_title=None,  # type: ignore[arg-type]
+        assets_folder=str(ROOT / "assets"),
+        title="Newsroom Command",
+        websocket_inactivity_timeout=0,
+        suppress_callback_exceptions=True,
+        websocket_allowed_origins=list(settings.allowed_origins),
+        # The phone page's files are served under /assets/phone/ but are not
+        # injected into the Dash pages.
+        assets_path_ignore=["phone"],
+    )
     dashboards.register(dash_app, runtime)
     return server
 
 
 def uvicorn_config(app: FastAPI, settings: Settings) -> uvicorn.Config:
     # 64 KiB frames at most (larger: close 1009); no websocket compression (65-70 % more CPU).
-    return uvicorn.Config(app, host=settings.host, port=settings.port, ws_max_size=64 * 1024,
-                          ws_per_message_deflate=False, log_level="warning", lifespan="on",
-                          timeout_graceful_shutdown=3)
+    return uvicorn.Config(
+        app,
+        host=settings.host,
+        port=settings.port,
+        ws_max_size=64 * 1024,
+        ws_per_message_deflate=False,
+        log_level="warning",
+        lifespan="on",
+        timeout_graceful_shutdown=3,
+    )
 
 
-async def serve(settings: Settings, demo: bool = False, seed: int = 7, rate: float = 1.0,
-                banner: bool = True) -> None:
+async def serve(
+    settings: Settings, demo: bool = False, seed: int = 7, rate: float = 1.0, banner: bool = True
+) -> None:
     """Run the web process (and, with `demo`, the simulator in the same process)."""
     url, embedded = db.resolve(settings, long_lived=True)
     try:
@@ -135,14 +168,16 @@ async def _demo(app: FastAPI, seed: int, rate: float) -> None:
     await feeds_run.run_simulator(runtime.redis, runtime.keys, seed=seed, rate=rate)
 
 
-async def _banner(server: uvicorn.Server, app: FastAPI, settings: Settings, url: str,
-                  demo: bool) -> None:
+async def _banner(
+    server: uvicorn.Server, app: FastAPI, settings: Settings, url: str, demo: bool
+) -> None:
     while not server.started:
         await asyncio.sleep(0.05)
     s: bootstrap.Secrets = app.state.secrets
     base = settings.public_url
-    where = ("embedded Redis at " + url if not settings.redis_url
-             else "Redis at " + url.split("@")[-1])
+    where = (
+        "embedded Redis at " + url if not settings.redis_url else "Redis at " + url.split("@")[-1]
+    )
     lines = [
         "",
         f"Newsroom Command is running ({where}{', demo data on' if demo else ''})",

@@ -37,24 +37,38 @@ class Principal:
     def require(self, *roles: str) -> None:
         """Raise Forbidden unless this principal has one of `roles` (admin may do anything)."""
         if self.role not in roles and self.role != "admin":
-            raise Forbidden(f"this needs the {' or '.join(roles)} role; "
-                            f"your token is a {self.role} token")
+            raise Forbidden(
+                f"this needs the {' or '.join(roles)} role; your token is a {self.role} token"
+            )
 
 
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-async def create_token(r: aioredis.Redis, keys: Keys, role: str, subject: str = "",
-                       label: str = "", token: str | None = None) -> tuple[str, str]:
+async def create_token(
+    r: aioredis.Redis,
+    keys: Keys,
+    role: str,
+    subject: str = "",
+    label: str = "",
+    token: str | None = None,
+) -> tuple[str, str]:
     """Create a token; return (token, token_id). The token itself is never stored."""
     if role not in ROLES:
         raise InvalidInput(f"unknown role {role!r}; use one of {', '.join(ROLES)}")
     token = token or secrets.token_urlsafe(32)
     digest = hash_token(token)
     async with r.pipeline(transaction=True) as pipe:
-        pipe.hset(keys.token(digest), mapping={"role": role, "subject": subject or role,
-                                               "label": label, "created_at": now_ms()})
+        pipe.hset(
+            keys.token(digest),
+            mapping={
+                "role": role,
+                "subject": subject or role,
+                "label": label,
+                "created_at": now_ms(),
+            },
+        )
         pipe.sadd(keys.tokens, digest)
         await pipe.execute()
     return token, digest[:12]
@@ -104,8 +118,14 @@ async def open_session(r: aioredis.Redis, keys: Keys, principal: Principal) -> s
     principal.require("supervisor")
     session_id = secrets.token_urlsafe(32)
     key = keys.session(hash_token(session_id))
-    await r.hset(key, mapping={"role": principal.role, "subject": principal.subject,
-                               "token_hash": principal.token_hash})
+    await r.hset(
+        key,
+        mapping={
+            "role": principal.role,
+            "subject": principal.subject,
+            "token_hash": principal.token_hash,
+        },
+    )
     await r.expire(key, SESSION_TTL_S)
     return session_id
 

@@ -34,8 +34,11 @@ def load(settings: Settings) -> Secrets:
         stored = json.loads(path.read_text())
     generated = []
     values = {}
-    for name, env_value in (("admin_token", settings.admin_token), ("wall_key", None),
-                            ("webhook_secret", settings.webhook_secret)):
+    for name, env_value in (
+        ("admin_token", settings.admin_token),
+        ("wall_key", None),
+        ("webhook_secret", settings.webhook_secret),
+    ):
         if env_value:
             values[name] = env_value
         elif stored.get(name):
@@ -53,7 +56,9 @@ def load(settings: Settings) -> Secrets:
 
 async def register(r: aioredis.Redis, keys: Keys, s: Secrets) -> None:
     """Make sure the admin token and the wall key are valid tokens (idempotent)."""
-    for token, role, label in ((s.admin_token, "admin", "bootstrap admin"),
-                               (s.wall_key, "wall", "command hall wall")):
+    for token, role, label in (
+        (s.admin_token, "admin", "bootstrap admin"),
+        (s.wall_key, "wall", "command hall wall"),
+    ):
         if not await r.exists(keys.token(auth.hash_token(token))):
             await auth.create_token(r, keys, role, label=label, token=token)

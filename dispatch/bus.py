@@ -25,7 +25,6 @@ log = logging.getLogger(__name__)
 RESYNC = "\x00resync"
 
 
-
 class Subscription:
     def __init__(self, channel: str, maxsize: int) -> None:
         self.channel = channel

@@ -101,8 +101,9 @@ def cmd_reporters(args: argparse.Namespace, settings: Settings) -> int:
             if row.get("role") == "reporter" and row.get("subject") == args.reporter_id:
                 await auth.revoke(r, keys, row["token_id"])
                 revoked += 1
-        print(f"revoked {revoked} token(s) of {args.reporter_id}; "
-              "their open connections are closed")
+        print(
+            f"revoked {revoked} token(s) of {args.reporter_id}; their open connections are closed"
+        )
         return 0
 
     return _with_redis(settings, {"add": add, "list": list_, "revoke": revoke}[args.action])
@@ -122,14 +123,16 @@ def cmd_tokens(args: argparse.Namespace, settings: Settings) -> int:
         for row in rows:
             if args.role and row["role"] != args.role:
                 continue
-            print(f"{row['token_id']}  {row['role']:<10} {row['subject']:<14} "
-                  f"{row.get('label', '')}")
+            print(
+                f"{row['token_id']}  {row['role']:<10} {row['subject']:<14} {row.get('label', '')}"
+            )
         return 0
 
     async def revoke(r: Any, keys: Keys) -> int:
         row = await auth.revoke(r, keys, args.token_id)
-        print(f"revoked {row['role']} token {row['token_id']} "
-              f"({row.get('label') or row['subject']})")
+        print(
+            f"revoked {row['role']} token {row['token_id']} ({row.get('label') or row['subject']})"
+        )
         return 0
 
     return _with_redis(settings, {"add": add, "list": list_, "revoke": revoke}[args.action])
@@ -140,8 +143,11 @@ def _split(text: str | None) -> list[str]:
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="newsroom", description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="newsroom",
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     up = sub.add_parser("up", help="run everything on one box with demo data")
@@ -151,20 +157,24 @@ def parser() -> argparse.ArgumentParser:
         sp.add_argument("--rate", type=float, default=1.0)
     up.set_defaults(func=cmd_up)
     sub.add_parser("serve", help="run the web process").set_defaults(func=cmd_serve)
-    for name, hlp in (("feeds", "run the feed collectors (today: the simulator)"),
-                      ("simulate", "run the newsroom simulator")):
+    for name, hlp in (
+        ("feeds", "run the feed collectors (today: the simulator)"),
+        ("simulate", "run the newsroom simulator"),
+    ):
         sp = sub.add_parser(name, help=hlp)
         sp.add_argument("--seed", type=int, default=7, help="same seed, same newsroom (default 7)")
-        sp.add_argument("--rate", type=float, default=1.0,
-                        help="speed-up factor for load tests (default 1)")
+        sp.add_argument(
+            "--rate", type=float, default=1.0, help="speed-up factor for load tests (default 1)"
+        )
         sp.add_argument("--duration", type=float, default=None, help="stop after this many seconds")
         sp.set_defaults(func=cmd_feeds)
 
     rep = sub.add_parser("reporter", help="a terminal reporter client: prints pushed tasks")
     rep.add_argument("--token", required=True)
     rep.add_argument("--url", help="websocket URL (default: this box's /ws/reporter)")
-    rep.add_argument("--state-file",
-                     help="file to keep the last cursor in, to resume after a restart")
+    rep.add_argument(
+        "--state-file", help="file to keep the last cursor in, to resume after a restart"
+    )
     rep.set_defaults(func=cmd_reporter)
 
     reps = sub.add_parser("reporters", help="add, list or revoke reporters")

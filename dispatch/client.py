@@ -23,8 +23,9 @@ FATAL_CODES = {1008}  # policy: wrong token, revoked: reconnecting will not help
 def describe(msg: dict[str, Any]) -> str:
     task = msg.get("task", {})
     change = msg.get("change")
-    head = (f"[{task.get('priority', 'normal').upper()}] "
-            if task.get("priority") != "normal" else "")
+    head = (
+        f"[{task.get('priority', 'normal').upper()}] " if task.get("priority") != "normal" else ""
+    )
     what = f"task {task.get('task_id')} v{task.get('version')} {task.get('state')}"
     if change:
         what += f" ({change})"
@@ -33,9 +34,14 @@ def describe(msg: dict[str, Any]) -> str:
 
 
 class ReporterClient:
-    def __init__(self, url: str, token: str, state_file: Path | None = None,
-                 out: TextIO = sys.stdout,
-                 on_message: Callable[[dict[str, Any]], None] | None = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        token: str,
+        state_file: Path | None = None,
+        out: TextIO = sys.stdout,
+        on_message: Callable[[dict[str, Any]], None] | None = None,
+    ) -> None:
         self.url, self.token, self.state_file, self.out = url, token, state_file, out
         self.on_message = on_message
         self.cursor: str | None = None
@@ -48,17 +54,22 @@ class ReporterClient:
             self.state_file.write_text(self.cursor)
 
     async def run_once(self) -> None:
-        async with websockets.connect(self.url, max_size=64 * 1024, compression=None,
-                                      open_timeout=10) as ws:
-            await ws.send(json.dumps({"type": "hello", "v": 1, "token": self.token,
-                                      "resume": self.cursor}))
+        async with websockets.connect(
+            self.url, max_size=64 * 1024, compression=None, open_timeout=10
+        ) as ws:
+            await ws.send(
+                json.dumps({"type": "hello", "v": 1, "token": self.token, "resume": self.cursor})
+            )
             async for raw in ws:
                 msg = json.loads(raw)
                 kind = msg.get("type")
                 if kind == "welcome":
                     rep = msg["reporter"]
-                    print(f"connected as {rep['name']} ({rep['reporter_id']}); waiting for tasks",
-                          file=self.out, flush=True)
+                    print(
+                        f"connected as {rep['name']} ({rep['reporter_id']}); waiting for tasks",
+                        file=self.out,
+                        flush=True,
+                    )
                 elif kind in ("task", "task_update"):
                     key = (msg["task"]["task_id"], int(msg["task"]["version"]))
                     if key not in self.seen:
@@ -70,8 +81,11 @@ class ReporterClient:
                     self._save()
                     await ws.send(json.dumps({"type": "ack", "v": 1, "cursor": msg["cursor"]}))
                 elif kind == "error":
-                    print(f"server error {msg.get('code')}: {msg.get('text')}", file=sys.stderr,
-                          flush=True)
+                    print(
+                        f"server error {msg.get('code')}: {msg.get('text')}",
+                        file=sys.stderr,
+                        flush=True,
+                    )
 
     async def run(self, reconnect: bool = True) -> int:
         delay = 0.5
@@ -82,14 +96,23 @@ class ReporterClient:
             except ConnectionClosed as exc:
                 rcvd = exc.rcvd
                 if rcvd is not None and rcvd.code in FATAL_CODES:
-                    print(f"closed by the server: {rcvd.reason or rcvd.code}", file=sys.stderr,
-                          flush=True)
+                    print(
+                        f"closed by the server: {rcvd.reason or rcvd.code}",
+                        file=sys.stderr,
+                        flush=True,
+                    )
                     return 2
-                print(f"connection lost ({rcvd.code if rcvd else 'no close frame'}); reconnecting",
-                      file=sys.stderr, flush=True)
+                print(
+                    f"connection lost ({rcvd.code if rcvd else 'no close frame'}); reconnecting",
+                    file=sys.stderr,
+                    flush=True,
+                )
             except (TimeoutError, OSError, InvalidStatus) as exc:
-                print(f"cannot connect to {self.url}: {exc}; retrying in {delay:.0f} s",
-                      file=sys.stderr, flush=True)
+                print(
+                    f"cannot connect to {self.url}: {exc}; retrying in {delay:.0f} s",
+                    file=sys.stderr,
+                    flush=True,
+                )
             if not reconnect:
                 return 1
             await asyncio.sleep(delay)

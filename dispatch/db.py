@@ -19,8 +19,12 @@ from dispatch.settings import Settings
 
 # No automatic retries: a retried write after a lost reply can apply twice. Every write from
 # outside carries an id instead, so the caller can retry safely (design.md §6).
-_CLIENT_OPTS = dict(decode_responses=True, socket_connect_timeout=5,
-                    health_check_interval=15, retry_on_timeout=False)
+_CLIENT_OPTS = dict(
+    decode_responses=True,
+    socket_connect_timeout=5,
+    health_check_interval=15,
+    retry_on_timeout=False,
+)
 
 
 def resolve(settings: Settings, long_lived: bool) -> tuple[str, redis_server.EmbeddedRedis | None]:
@@ -76,7 +80,8 @@ async def smembers(r: aioredis.Redis, key: str) -> set[str]:
     return cast(set[str], await r.smembers(key))
 
 
-async def xrange(r: aioredis.Redis, key: str, min: str = "-", max: str = "+",
-                 count: int | None = None) -> StreamEntries:
+async def xrange(
+    r: aioredis.Redis, key: str, min: str = "-", max: str = "+", count: int | None = None
+) -> StreamEntries:
     """Stream entries as (id, fields), oldest first."""
     return cast(StreamEntries, await r.xrange(key, min=min, max=max, count=count))

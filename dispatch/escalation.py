@@ -43,11 +43,18 @@ return due
 """
 
 
-async def raise_alert(r: aioredis.Redis, keys: Keys, kind: str, subject: str, text: str,
-                      severity: str = "warning") -> schema.Alert:
+async def raise_alert(
+    r: aioredis.Redis,
+    keys: Keys,
+    kind: str,
+    subject: str,
+    text: str,
+    severity: schema.Severity = "warning",
+) -> schema.Alert:
     """Record an alert (kept in a stream) and push it to every dashboard."""
-    alert = schema.Alert(kind=kind, subject=subject, text=text, raised_at=now_ms(),
-                         severity=severity)  # type: ignore[arg-type]
+    alert = schema.Alert(
+        kind=kind, subject=subject, text=text, raised_at=now_ms(), severity=severity
+    )
     body = schema.encode(alert)
     async with r.pipeline(transaction=True) as pipe:
         pipe.xadd(keys.alerts, {"alert": body}, maxlen=ALERTS_KEPT, approximate=True)
@@ -61,8 +68,9 @@ async def recent_alerts(r: aioredis.Redis, keys: Keys, count: int = 50) -> list[
     return [schema.Alert.model_validate_json(fields["alert"]).model_dump() for _, fields in entries]
 
 
-async def reoffer(r: aioredis.Redis, keys: Keys, task: dict[str, Any],
-                  ack_timeouts: Mapping[str, int]) -> dict[str, Any] | None:
+async def reoffer(
+    r: aioredis.Redis, keys: Keys, task: dict[str, Any], ack_timeouts: Mapping[str, int]
+) -> dict[str, Any] | None:
     """Offer the task to the best-ranked on-duty reporter it has not been offered to yet."""
     ranked = await reporters.nearest(r, keys, task["lat"], task["lon"], limit=20)
     tried = set(task.get("tried") or ())
@@ -70,30 +78,56 @@ async def reoffer(r: aioredis.Redis, keys: Keys, task: dict[str, Any],
         if candidate["reporter_id"] in tried:
             continue
         try:
-            return await tasks.change(r, keys, tasks.SYSTEM, task["task_id"], "offered",
-                                      assignee=candidate["reporter_id"], ack_timeouts=ack_timeouts,
-                                      expected_version=task["version"],
-                                      reason=f"re-offered after {task['state']}")
+            return await tasks.change(
+                r,
+                keys,
+                tasks.SYSTEM,
+                task["task_id"],
+                "offered",
+                assignee=candidate["reporter_id"],
+                ack_timeouts=ack_timeouts,
+                expected_version=task["version"],
+                reason=f"re-offered after {task['state']}",
+            )
         except Conflict:
             return None  # someone (the desk) acted first: leave it to them
-    await raise_alert(r, keys, "no_candidate", task["task_id"],
-                      f"“{task['title']}”: no other on-duty reporter to offer it to", "critical")
+    await raise_alert(
+        r,
+        keys,
+        "no_candidate",
+        task["task_id"],
+        f"“{task['title']}”: no other on-duty reporter to offer it to",
+        "critical",
+    )
     return None
 
 
-async def after_change(r: aioredis.Redis, keys: Keys, task: dict[str, Any], reason: str,
-                       ack_timeouts: Mapping[str, int], auto_reoffer: bool) -> None:
-    """What follows a reporter's answer: a decline goes back to the desk (and the next candidate)."""
+async def after_change(
+    r: aioredis.Redis,
+    keys: Keys,
+    task: dict[str, Any],
+    reason: str,
+    ack_timeouts: Mapping[str, int],
+    auto_reoffer: bool,
+) -> None:
+    """What follows a reporter's answer: a decline goes back to the desk (and the next one)."""
     if task["state"] != "declined" or task.get("replayed"):
         return
-    await raise_alert(r, keys, "task_declined", task["task_id"],
-                      f"“{task['title']}” declined by {task['assignee']}: {reason}", "warning")
+    await raise_alert(
+        r,
+        keys,
+        "task_declined",
+        task["task_id"],
+        f"“{task['title']}” declined by {task['assignee']}: {reason}",
+        "warning",
+    )
     if auto_reoffer:
         await reoffer(r, keys, task, ack_timeouts)
 
 
-async def _fire(r: aioredis.Redis, keys: Keys, member: str, ack_timeouts: Mapping[str, int],
-                auto_reoffer: bool) -> None:
+async def _fire(
+    r: aioredis.Redis, keys: Keys, member: str, ack_timeouts: Mapping[str, int], auto_reoffer: bool
+) -> None:
     task_id, _, number = member.rpartition("|")
     try:
         task = await tasks.load(r, keys, task_id)
@@ -103,22 +137,51 @@ async def _fire(r: aioredis.Redis, keys: Keys, member: str, ack_timeouts: Mappin
         return  # answered, reassigned or cancelled since: nothing to do
     waited = ack_timeouts.get(task.priority, 600)
     try:
-        expired = await tasks.change(r, keys, tasks.SYSTEM, task_id, "expired", expected_version=task.version,
-                                     reason=f"no answer from {task.assignee} within {waited} s")
+        expired = await tasks.change(
+            r,
+            keys,
+            tasks.SYSTEM,
+            task_id,
+            "expired",
+            expected_version=task.version,
+            reason=f"no answer from {task.assignee} within {waited} s",
+        )
     except Conflict:
         return
-    severity = "critical" if task.priority == "breaking" else "warning"
-    await raise_alert(r, keys, "task_expired", task_id,
-                      f"“{task.title}” not answered by {task.assignee} within {waited} s", severity)
+    severity: schema.Severity = "critical" if task.priority == "breaking" else "warning"
+    await raise_alert(
+        r,
+        keys,
+        "task_expired",
+        task_id,
+        f"“{task.title}” not answered by {task.assignee} within {waited} s",
+        severity,
+    )
     if auto_reoffer:
         await reoffer(r, keys, expired, ack_timeouts)
 
 
-async def fire_due(r: aioredis.Redis, keys: Keys, ack_timeouts: Mapping[str, int], auto_reoffer: bool,
-                   now: int | None = None, batch: int = 50) -> int:
+async def fire_due(
+    r: aioredis.Redis,
+    keys: Keys,
+    ack_timeouts: Mapping[str, int],
+    auto_reoffer: bool,
+    now: int | None = None,
+    batch: int = 50,
+) -> int:
     """Fire every timer due by `now`; returns how many were claimed here."""
-    claimed = cast(list[str], await r.eval(_CLAIM, 2, keys.timers, keys.timers_claimed,
-                                           str(now or now_ms()), str(LEASE_MS), str(batch)))
+    claimed = cast(
+        list[str],
+        await r.eval(
+            _CLAIM,
+            2,
+            keys.timers,
+            keys.timers_claimed,
+            str(now or now_ms()),
+            str(LEASE_MS),
+            str(batch),
+        ),
+    )
     for member in claimed:
         try:
             await _fire(r, keys, member, ack_timeouts, auto_reoffer)
@@ -127,8 +190,13 @@ async def fire_due(r: aioredis.Redis, keys: Keys, ack_timeouts: Mapping[str, int
     return len(claimed)
 
 
-async def run_timers(r: aioredis.Redis, keys: Keys, ack_timeouts: Mapping[str, int], auto_reoffer: bool,
-                     tick_s: float = 0.25) -> None:
+async def run_timers(
+    r: aioredis.Redis,
+    keys: Keys,
+    ack_timeouts: Mapping[str, int],
+    auto_reoffer: bool,
+    tick_s: float = 0.25,
+) -> None:
     """The timer loop every web process runs; survives Redis outages."""
     while True:
         try:

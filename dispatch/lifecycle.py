@@ -38,8 +38,10 @@ def transition(current: str, target: str, reason: str = "") -> str:
         raise InvalidInput("a reason is required to decline a task")
     if target not in TRANSITIONS[current]:
         allowed = ", ".join(sorted(TRANSITIONS[current])) or "nothing (the task is closed)"
-        raise Conflict(f"a task that is {current} cannot become {target}; it can become: {allowed}",
-                       code="illegal_transition")
+        raise Conflict(
+            f"a task that is {current} cannot become {target}; it can become: {allowed}",
+            code="illegal_transition",
+        )
     return target
 
 

@@ -47,8 +47,13 @@ WORKLOAD_STATES = frozenset({"offered", "delivered", "accepted", "en_route", "on
 
 MAX_SKILLS = 10
 MAX_SKILL_LEN = 40
-SKILL_LABELS = {"live": "live backpack", "drone": "drone", "camera": "camera",
-                "video": "video kit", "photo": "photo kit"}
+SKILL_LABELS = {
+    "live": "live backpack",
+    "drone": "drone",
+    "camera": "camera",
+    "video": "video kit",
+    "photo": "photo kit",
+}
 
 
 class Factors(TypedDict):
@@ -114,8 +119,15 @@ def count_workloads(tasks: Iterable[Mapping[str, Any]]) -> dict[str, int]:
     return out
 
 
-def assess(rep: Mapping[str, Any], lat: float, lon: float, *, now_ms: int,
-           required: Sequence[str] = (), workload: int = 0) -> Factors | None:
+def assess(
+    rep: Mapping[str, Any],
+    lat: float,
+    lon: float,
+    *,
+    now_ms: int,
+    required: Sequence[str] = (),
+    workload: int = 0,
+) -> Factors | None:
     """The factors for one reporter, or None if they may not be offered (off duty, no fix)."""
     if not rep.get("on_duty") or rep.get("lat") is None or rep.get("lon") is None:
         return None
@@ -130,20 +142,38 @@ def assess(rep: Mapping[str, Any], lat: float, lon: float, *, now_ms: int,
     battery = rep.get("battery")
     battery_cost = 0.0
     if battery is not None:
-        battery_cost = (BATTERY_CRITICAL_MIN if battery < BATTERY_CRITICAL
-                        else BATTERY_LOW_MIN if battery < BATTERY_LOW else 0.0)
+        battery_cost = (
+            BATTERY_CRITICAL_MIN
+            if battery < BATTERY_CRITICAL
+            else BATTERY_LOW_MIN
+            if battery < BATTERY_LOW
+            else 0.0
+        )
     own = list(dict.fromkeys(str(s).strip().lower() for s in rep.get("skills") or ()))
     has = [s for s in required if s in own] if required else own
     missing = [s for s in required if s not in own]
-    score = {"eta": round(eta, 2), "fix_age": round(age_cost, 2),
-             "battery": battery_cost, "workload": TASK_MIN * workload}
+    score = {
+        "eta": round(eta, 2),
+        "fix_age": round(age_cost, 2),
+        "battery": battery_cost,
+        "workload": TASK_MIN * workload,
+    }
     # Ranked by the total of the components as shown, so a reader can check the order.
     score["total"] = round(sum(score.values()), 2)
-    return Factors(distance_km=round(km, 3), road_km=round(km * DETOUR, 3),
-                   eta_min=round(eta, 1), mode=mode, fix_age_s=age_s, stale=stale,
-                   battery=battery, workload=workload, has_skills=has, missing_skills=missing,
-                   score=score,
-                   tier=[len(missing), staleness])
+    return Factors(
+        distance_km=round(km, 3),
+        road_km=round(km * DETOUR, 3),
+        eta_min=round(eta, 1),
+        mode=mode,
+        fix_age_s=age_s,
+        stale=stale,
+        battery=battery,
+        workload=workload,
+        has_skills=has,
+        missing_skills=missing,
+        score=score,
+        tier=[len(missing), staleness],
+    )
 
 
 def _age(seconds: int) -> str:
@@ -188,9 +218,16 @@ def why(f: Factors) -> str:
     return ", ".join(parts)
 
 
-def rank(candidates: Iterable[Mapping[str, Any]], lat: float, lon: float, *, now_ms: int,
-         required: Sequence[str] = (), workloads: Mapping[str, int] | None = None,
-         limit: int = 5) -> list[dict[str, Any]]:
+def rank(
+    candidates: Iterable[Mapping[str, Any]],
+    lat: float,
+    lon: float,
+    *,
+    now_ms: int,
+    required: Sequence[str] = (),
+    workloads: Mapping[str, int] | None = None,
+    limit: int = 5,
+) -> list[dict[str, Any]]:
     """Rank reporter dicts (as `reporters.get` returns them) for the point (lat, lon).
 
     Returns at most `limit` dicts, best first: the reporter's own fields plus `distance_km`,
@@ -205,11 +242,12 @@ def rank(candidates: Iterable[Mapping[str, Any]], lat: float, lon: float, *, now
         if rid in seen:
             continue
         seen.add(rid)
-        f = assess(rep, lat, lon, now_ms=now_ms, required=required,
-                   workload=workloads.get(rid, 0))
+        f = assess(rep, lat, lon, now_ms=now_ms, required=required, workload=workloads.get(rid, 0))
         if f is None:
             continue
         scored.append(((f["tier"][0], f["tier"][1], f["score"]["total"], rid), rep, f))
     scored.sort(key=lambda item: item[0])
-    return [{**rep, "distance_km": f["distance_km"], "rank": i, "why": why(f), "factors": f}
-            for i, (_key, rep, f) in enumerate(scored[:max(0, limit)], start=1)]
+    return [
+        {**rep, "distance_km": f["distance_km"], "rank": i, "why": why(f), "factors": f}
+        for i, (_key, rep, f) in enumerate(scored[: max(0, limit)], start=1)
+    ]

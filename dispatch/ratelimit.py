@@ -13,8 +13,14 @@ from dispatch.errors import RateLimited
 from dispatch.keys import Keys
 
 
-async def hit(r: aioredis.Redis, keys: Keys, scope: str, ident: str, limit: tuple[int, int],
-              what: str = "requests") -> None:
+async def hit(
+    r: aioredis.Redis,
+    keys: Keys,
+    scope: str,
+    ident: str,
+    limit: tuple[int, int],
+    what: str = "requests",
+) -> None:
     """Count one hit; raise RateLimited (with the seconds to wait) past the limit."""
     count, window = limit
     now = time.time()
@@ -26,5 +32,7 @@ async def hit(r: aioredis.Redis, keys: Keys, scope: str, ident: str, limit: tupl
         used, _ = await pipe.execute()
     if int(used) > count:
         retry = max(1, int((slot + 1) * window - now) + 1)
-        raise RateLimited(f"too many {what} from this {scope}: at most {count} in {window} s; "
-                          f"retry in {retry} s", retry)
+        raise RateLimited(
+            f"too many {what} from this {scope}: at most {count} in {window} s; retry in {retry} s",
+            retry,
+        )

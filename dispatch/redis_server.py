@@ -86,26 +86,53 @@ class EmbeddedRedis:
         with contextlib.suppress(FileNotFoundError):
             self.socket.unlink()
         args = [
-            self.binary, "--port", "0", "--unixsocket", str(self.socket), "--unixsocketperm", "700",
-            "--dir", str(self.data_dir), "--appendonly", "yes", "--appendfsync", "everysec",
-            "--dbfilename", "newsroom.rdb", "--save", "900 1", "--daemonize", "no",
-            "--logfile", str(self.data_dir / "redis.log"), "--databases", "16",
+            self.binary,
+            "--port",
+            "0",
+            "--unixsocket",
+            str(self.socket),
+            "--unixsocketperm",
+            "700",
+            "--dir",
+            str(self.data_dir),
+            "--appendonly",
+            "yes",
+            "--appendfsync",
+            "everysec",
+            "--dbfilename",
+            "newsroom.rdb",
+            "--save",
+            "900 1",
+            "--daemonize",
+            "no",
+            "--logfile",
+            str(self.data_dir / "redis.log"),
+            "--databases",
+            "16",
         ]
-        self.process = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.DEVNULL, start_new_session=True)
+        self.process = subprocess.Popen(
+            args,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                log = (self.data_dir / "redis.log")
+                log = self.data_dir / "redis.log"
                 tail = log.read_text(errors="replace")[-800:] if log.exists() else ""
-                raise ConfigError("the embedded Redis exited at start "
-                                  f"(code {self.process.returncode}):\n{tail}")
+                raise ConfigError(
+                    f"the embedded Redis exited at start (code {self.process.returncode}):\n{tail}"
+                )
             if _ping(self.socket):
                 return
             time.sleep(0.05)
         self.stop()
-        raise ConfigError(f"the embedded Redis did not answer within {timeout:.0f} s; "
-                          f"see {self.data_dir / 'redis.log'}")
+        raise ConfigError(
+            f"the embedded Redis did not answer within {timeout:.0f} s; "
+            f"see {self.data_dir / 'redis.log'}"
+        )
 
     def stop(self) -> None:
         proc, self.process = self.process, None

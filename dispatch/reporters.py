@@ -21,10 +21,10 @@ from dispatch.errors import InvalidInput, NotFound
 from dispatch.keys import Keys
 
 TRAIL_RETENTION_MS = 24 * 3600 * 1000
-NEAREST_RADIUS_KM = 100      # a county is at most about 100 km across
-NEAREST_MAX = 50             # at most this many ranked reporters per query
-NEAREST_CANDIDATES = 50      # at least this many candidates by straight-line distance
-WORKLOAD_SCAN = 2000         # open tasks read to count workloads (a county has tens)
+NEAREST_RADIUS_KM = 100  # a county is at most about 100 km across
+NEAREST_MAX = 50  # at most this many ranked reporters per query
+NEAREST_CANDIDATES = 50  # at least this many candidates by straight-line distance
+WORKLOAD_SCAN = 2000  # open tasks read to count workloads (a county has tens)
 
 # KEYS: reporter hash, geo set, trail stream, live channel
 # ARGV: reporter_id, lat, lon, ts, accuracy, speed, heading, battery, received_at, source,
@@ -46,12 +46,15 @@ _NUMERIC = ("lat", "lon", "fix_ts", "accuracy_m", "speed_mps", "heading", "batte
 
 
 def _decode(data: dict[str, str]) -> dict[str, Any]:
-    out: dict[str, Any] = {"reporter_id": data["reporter_id"], "name": data.get("name", ""),
-                           "skills": json.loads(data.get("skills", "[]")),
-                           "devices": json.loads(data.get("devices", "[]")),
-                           "on_duty": data.get("on_duty") == "1",
-                           "created_at": int(data.get("created_at", 0)),
-                           "source": data.get("source") or None}
+    out: dict[str, Any] = {
+        "reporter_id": data["reporter_id"],
+        "name": data.get("name", ""),
+        "skills": json.loads(data.get("skills", "[]")),
+        "devices": json.loads(data.get("devices", "[]")),
+        "on_duty": data.get("on_duty") == "1",
+        "created_at": int(data.get("created_at", 0)),
+        "source": data.get("source") or None,
+    }
     for name in _NUMERIC:
         raw = data.get(name, "")
         out[name] = float(raw) if raw not in ("", None) else None
@@ -61,16 +64,27 @@ def _decode(data: dict[str, str]) -> dict[str, Any]:
     return out
 
 
-async def create(r: aioredis.Redis, keys: Keys, name: str, skills: list[str] | None = None,
-                 devices: list[str] | None = None,
-                 reporter_id: str | None = None) -> dict[str, Any]:
+async def create(
+    r: aioredis.Redis,
+    keys: Keys,
+    name: str,
+    skills: list[str] | None = None,
+    devices: list[str] | None = None,
+    reporter_id: str | None = None,
+) -> dict[str, Any]:
     """Register a reporter and issue their token (returned once, under `token`)."""
     name = name.strip()
     if not name or len(name) > 100:
         raise InvalidInput("name must be 1-100 characters")
     reporter_id = reporter_id or new_id("r")
-    doc = {"reporter_id": reporter_id, "name": name, "skills": json.dumps(skills or []),
-           "devices": json.dumps(devices or []), "on_duty": "1", "created_at": str(now_ms())}
+    doc = {
+        "reporter_id": reporter_id,
+        "name": name,
+        "skills": json.dumps(skills or []),
+        "devices": json.dumps(devices or []),
+        "on_duty": "1",
+        "created_at": str(now_ms()),
+    }
     if not await r.hsetnx(keys.reporter(reporter_id), "reporter_id", reporter_id):
         raise InvalidInput(f"reporter {reporter_id} already exists")
     async with r.pipeline(transaction=True) as pipe:
@@ -109,11 +123,25 @@ async def apply_fix(r: aioredis.Redis, keys: Keys, fix: schema.Location) -> bool
         return "" if v is None else repr(v)
 
     result = await r.eval(
-        _APPLY_FIX, 4, keys.reporter(fix.reporter_id), keys.reporter_geo,
-        keys.trail(fix.reporter_id), keys.live_channel,
-        fix.reporter_id, repr(fix.lat), repr(fix.lon), fix.ts, s(fix.accuracy_m),
-        s(fix.speed_mps), s(fix.heading), s(fix.battery), fix.received_at, fix.source,
-        str(now_ms() - TRAIL_RETENTION_MS), event)
+        _APPLY_FIX,
+        4,
+        keys.reporter(fix.reporter_id),
+        keys.reporter_geo,
+        keys.trail(fix.reporter_id),
+        keys.live_channel,
+        fix.reporter_id,
+        repr(fix.lat),
+        repr(fix.lon),
+        fix.ts,
+        s(fix.accuracy_m),
+        s(fix.speed_mps),
+        s(fix.heading),
+        s(fix.battery),
+        fix.received_at,
+        fix.source,
+        str(now_ms() - TRAIL_RETENTION_MS),
+        event,
+    )
     if result == -1:
         raise NotFound(f"no reporter {fix.reporter_id}")
     return bool(result)
@@ -131,8 +159,14 @@ async def set_duty(r: aioredis.Redis, keys: Keys, reporter_id: str, on_duty: boo
         await pipe.execute()
 
 
-async def nearest(r: aioredis.Redis, keys: Keys, lat: float, lon: float, limit: int = 5,
-                  skills: Sequence[str] | None = None) -> list[dict[str, Any]]:
+async def nearest(
+    r: aioredis.Redis,
+    keys: Keys,
+    lat: float,
+    lon: float,
+    limit: int = 5,
+    skills: Sequence[str] | None = None,
+) -> list[dict[str, Any]]:
     """On-duty reporters ranked for a place by `dispatch.ranking` (travel time, fix age,
     battery, open tasks, required `skills`), best first, each with `rank`, `distance_km`,
     `why` and `factors`."""
@@ -141,9 +175,15 @@ async def nearest(r: aioredis.Redis, keys: Keys, lat: float, lon: float, limit: 
     limit = max(1, min(limit, NEAREST_MAX))
     required = ranking.parse_skills(",".join(skills or ()))
     # A generous candidate set by straight-line distance; the ranker reorders it.
-    found = await r.geosearch(keys.reporter_geo, longitude=lon, latitude=lat,
-                              radius=NEAREST_RADIUS_KM, unit="km", sort="ASC",
-                              count=max(limit * 5, NEAREST_CANDIDATES))
+    found = await r.geosearch(
+        keys.reporter_geo,
+        longitude=lon,
+        latitude=lat,
+        radius=NEAREST_RADIUS_KM,
+        unit="km",
+        sort="ASC",
+        count=max(limit * 5, NEAREST_CANDIDATES),
+    )
     ids = cast(list[str], found)
     if not ids:
         return []
@@ -155,6 +195,12 @@ async def nearest(r: aioredis.Redis, keys: Keys, lat: float, lon: float, limit: 
             return cast(list[dict[str, str]], await pipe.execute())
 
     rows, open_now = await asyncio.gather(profiles(), tasks.open_tasks(r, keys, WORKLOAD_SCAN))
-    return ranking.rank([_decode(d) for d in rows if d], lat, lon, now_ms=now_ms(),
-                        required=required, workloads=ranking.count_workloads(open_now),
-                        limit=limit)
+    return ranking.rank(
+        [_decode(d) for d in rows if d],
+        lat,
+        lon,
+        now_ms=now_ms(),
+        required=required,
+        workloads=ranking.count_workloads(open_now),
+        limit=limit,
+    )

@@ -28,20 +28,63 @@ SpeedMps = Annotated[float, Field(ge=0, le=500)]
 Heading = Annotated[float, Field(ge=0, le=360)]
 Battery = Annotated[float, Field(ge=0, le=100)]
 
-STAGES = ("lead", "pitched", "assigned", "reporting", "filed", "editing", "review", "published",
-          "spiked", "corrected")
+STAGES = (
+    "lead",
+    "pitched",
+    "assigned",
+    "reporting",
+    "filed",
+    "editing",
+    "review",
+    "published",
+    "spiked",
+    "corrected",
+)
 CHANNELS = ("app", "web", "wechat", "weibo", "douyin", "sms", "radio", "tv")
 PRIORITIES = ("normal", "high", "breaking")
-TASK_STATES = ("created", "offered", "delivered", "accepted", "declined", "en_route", "on_scene",
-               "filed", "done", "cancelled", "expired")
+TASK_STATES = (
+    "created",
+    "offered",
+    "delivered",
+    "accepted",
+    "declined",
+    "en_route",
+    "on_scene",
+    "filed",
+    "done",
+    "cancelled",
+    "expired",
+)
 REPORTER_STATUSES = ("accepted", "declined", "en_route", "on_scene", "filed", "done")
 
-Stage = Literal["lead", "pitched", "assigned", "reporting", "filed", "editing", "review",
-                "published", "spiked", "corrected"]
+Stage = Literal[
+    "lead",
+    "pitched",
+    "assigned",
+    "reporting",
+    "filed",
+    "editing",
+    "review",
+    "published",
+    "spiked",
+    "corrected",
+]
 Channel = Literal["app", "web", "wechat", "weibo", "douyin", "sms", "radio", "tv"]
 Priority = Literal["normal", "high", "breaking"]
-TaskState = Literal["created", "offered", "delivered", "accepted", "declined", "en_route",
-                    "on_scene", "filed", "done", "cancelled", "expired"]
+Severity = Literal["info", "warning", "critical"]
+TaskState = Literal[
+    "created",
+    "offered",
+    "delivered",
+    "accepted",
+    "declined",
+    "en_route",
+    "on_scene",
+    "filed",
+    "done",
+    "cancelled",
+    "expired",
+]
 ReporterStatus = Literal["accepted", "declined", "en_route", "on_scene", "filed", "done"]
 
 
@@ -129,7 +172,7 @@ class TaskEvent(Message):
 class Alert(Message):
     type: Literal["alert"] = "alert"
     kind: Short
-    severity: Literal["info", "warning", "critical"] = "warning"
+    severity: Severity = "warning"
     subject: Short
     text: Text
     raised_at: EpochMs
@@ -144,8 +187,10 @@ class Duty(Message):
     at: EpochMs
 
 
-Event = Annotated[Story | Traffic | Location | Task | TaskEvent | Alert | Duty,
-                  Field(discriminator="type")]
+Event = Annotated[
+    Story | Traffic | Location | Task | TaskEvent | Alert | Duty, Field(discriminator="type")
+]
+
 
 # --- reporter protocol, client -> server ----------------------------------------------------
 class Hello(Message):
@@ -183,8 +228,9 @@ class Ping(Message):
     t: EpochMs | None = None
 
 
-ClientMessage = Annotated[Ack | TaskStatus | ClientLocation | Ping | Hello,
-                          Field(discriminator="type")]
+ClientMessage = Annotated[
+    Ack | TaskStatus | ClientLocation | Ping | Hello, Field(discriminator="type")
+]
 
 _event_adapter: TypeAdapter[Any] = TypeAdapter(Event)
 _client_adapter: TypeAdapter[Any] = TypeAdapter(ClientMessage)

@@ -25,8 +25,10 @@ def _timeouts(text: str | None) -> dict[str, int]:
         name, _, value = part.partition("=")
         name = name.strip()
         if name not in out or not value.strip().isdigit() or int(value) < 1:
-            raise ConfigError("NEWSROOM_ACK_TIMEOUTS must look like 'breaking=30,high=120,normal=600'"
-                              f" (seconds, at least 1); got {text!r}")
+            raise ConfigError(
+                "NEWSROOM_ACK_TIMEOUTS must look like 'breaking=30,high=120,normal=600'"
+                f" (seconds, at least 1); got {text!r}"
+            )
         out[name] = int(value)
     return out
 
@@ -36,7 +38,9 @@ def _rate(name: str, text: str | None, default: tuple[int, int]) -> tuple[int, i
     if not text:
         return default
     count, _, window = text.partition("/")
-    if not (count.strip().isdigit() and window.strip().isdigit() and int(count) > 0 and int(window) > 0):
+    if not (
+        count.strip().isdigit() and window.strip().isdigit() and int(count) > 0 and int(window) > 0
+    ):
         raise ConfigError(f"{name} must look like '600/60' (requests/seconds); got {text!r}")
     return int(count), int(window)
 
@@ -104,8 +108,11 @@ def load(env: dict[str, str] | None = None, dotenv: Path | None = Path(".env")) 
     redis_url = get("REDIS_URL")
     if redis_url and not redis_url.startswith(("redis://", "rediss://", "unix://", "sentinel://")):
         raise ConfigError("REDIS_URL must start with redis://, rediss://, unix:// or sentinel://")
-    origins = tuple(o.strip().rstrip("/")
-                    for o in (get("NEWSROOM_ALLOWED_ORIGINS") or "").split(",") if o.strip())
+    origins = tuple(
+        o.strip().rstrip("/")
+        for o in (get("NEWSROOM_ALLOWED_ORIGINS") or "").split(",")
+        if o.strip()
+    )
     return Settings(
         host=get("NEWSROOM_HOST") or "127.0.0.1",
         port=int(port_text),
@@ -117,7 +124,8 @@ def load(env: dict[str, str] | None = None, dotenv: Path | None = Path(".env")) 
         webhook_secret=get("NEWSROOM_WEBHOOK_SECRET"),
         allowed_origins=origins,
         ack_timeouts=_timeouts(get("NEWSROOM_ACK_TIMEOUTS")),
-        auto_reoffer=(get("NEWSROOM_AUTO_REOFFER") or "1").lower() not in ("0", "false", "no", "off"),
+        auto_reoffer=(get("NEWSROOM_AUTO_REOFFER") or "1").lower()
+        not in ("0", "false", "no", "off"),
         rate_token=_rate("NEWSROOM_RATE_TOKEN", get("NEWSROOM_RATE_TOKEN"), (600, 60)),
         rate_ip=_rate("NEWSROOM_RATE_IP", get("NEWSROOM_RATE_IP"), (1200, 60)),
     )

@@ -33,8 +33,9 @@ return 1
 async def upsert_story(r: aioredis.Redis, keys: Keys, story: schema.Story) -> bool:
     """Record a story update; False if an equal or newer update was already applied."""
     body = schema.encode(story)
-    result = await r.eval(_UPSERT_STORY, 2, keys.stories, keys.live_channel,
-                          story.story_id, story.updated_at, body)
+    result = await r.eval(
+        _UPSERT_STORY, 2, keys.stories, keys.live_channel, story.story_id, story.updated_at, body
+    )
     return bool(result)
 
 
@@ -58,8 +59,9 @@ async def record_traffic(r: aioredis.Redis, keys: Keys, traffic: schema.Traffic)
         await pipe.execute()
 
 
-async def traffic_last_hour(r: aioredis.Redis, keys: Keys,
-                            now: int | None = None) -> dict[str, list[int]]:
+async def traffic_last_hour(
+    r: aioredis.Redis, keys: Keys, now: int | None = None
+) -> dict[str, list[int]]:
     """Views per channel for each of the last 60 minutes, oldest first."""
     end = minute_of(now or now_ms())
     minutes = [str(end - 60_000 * i) for i in range(59, -1, -1)]

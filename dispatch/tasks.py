@@ -33,10 +33,17 @@ def timer_member(task: schema.Task) -> str:
     return f"{task.task_id}|{len(task.tried)}"
 
 
-def _offer(task: schema.Task, assignee: str, now: int, ack_timeouts: Mapping[str, int]) -> dict[str, Any]:
+def _offer(
+    task: schema.Task, assignee: str, now: int, ack_timeouts: Mapping[str, int]
+) -> dict[str, Any]:
     """The fields that change when a task is offered to `assignee`."""
-    return {"state": "offered", "assignee": assignee, "tried": [*task.tried, assignee][-50:],
-            "offer_deadline": now + 1000 * ack_timeouts.get(task.priority, 600)}
+    return {
+        "state": "offered",
+        "assignee": assignee,
+        "tried": [*task.tried, assignee][-50:],
+        "offer_deadline": now + 1000 * ack_timeouts.get(task.priority, 600),
+    }
+
 
 # KEYS: acked key, outbox stream; ARGV: cursor. Returns the previous cursor, or an error.
 _ACK = """
@@ -63,8 +70,12 @@ def _push(kind: str, task: schema.Task, change: str = "") -> dict[str, str]:
     if change:
         body["change"] = change
     body["task"] = task.model_dump()
-    return {"msg": json.dumps(body, separators=(",", ":"), ensure_ascii=False),
-            "task_id": task.task_id, "kind": kind, "version": str(task.version)}
+    return {
+        "msg": json.dumps(body, separators=(",", ":"), ensure_ascii=False),
+        "task_id": task.task_id,
+        "kind": kind,
+        "version": str(task.version),
+    }
 
 
 def frame(cursor: str, msg: str) -> str:
@@ -97,13 +108,26 @@ async def open_tasks(r: aioredis.Redis, keys: Keys, limit: int = 200) -> list[di
 
 
 def _event(task: schema.Task, actor: str, reason: str = "") -> dict[str, str]:
-    ev = schema.TaskEvent(task_id=task.task_id, state=task.state, actor=actor, at=task.updated_at,
-                          version=task.version, reason=reason, assignee=task.assignee)
+    ev = schema.TaskEvent(
+        task_id=task.task_id,
+        state=task.state,
+        actor=actor,
+        at=task.updated_at,
+        version=task.version,
+        reason=reason,
+        assignee=task.assignee,
+    )
     return {"event": schema.encode(ev)}
 
 
-def _write(pipe: Any, keys: Keys, task: schema.Task, actor: str, reason: str,
-           pushes: list[tuple[str, dict[str, str]]]) -> None:
+def _write(
+    pipe: Any,
+    keys: Keys,
+    task: schema.Task,
+    actor: str,
+    reason: str,
+    pushes: list[tuple[str, dict[str, str]]],
+) -> None:
     """Queue the writes of one change on a MULTI pipeline."""
     pipe.hset(keys.task(task.task_id), mapping={"doc": schema.encode(task), "state": task.state})
     pipe.xadd(keys.timeline(task.task_id), _event(task, actor, reason))
@@ -121,17 +145,41 @@ def _write(pipe: Any, keys: Keys, task: schema.Task, actor: str, reason: str,
     pipe.publish(keys.live_channel, schema.encode(task))
 
 
-async def create(r: aioredis.Redis, keys: Keys, actor: Principal, *, title: str, brief: str = "",
-                 lat: float, lon: float, priority: str = "normal", assignee: str | None = None,
-                 deadline: int | None = None, idempotency_key: str | None = None,
-                 ack_timeouts: Mapping[str, int] = DEFAULT_ACK_TIMEOUTS_S) -> tuple[dict[str, Any], bool]:
+async def create(
+    r: aioredis.Redis,
+    keys: Keys,
+    actor: Principal,
+    *,
+    title: str,
+    brief: str = "",
+    lat: float,
+    lon: float,
+    priority: str = "normal",
+    assignee: str | None = None,
+    deadline: int | None = None,
+    idempotency_key: str | None = None,
+    ack_timeouts: Mapping[str, int] = DEFAULT_ACK_TIMEOUTS_S,
+) -> tuple[dict[str, Any], bool]:
     """Create a task (and offer it to `assignee`). Returns (task, created)."""
     actor.require("supervisor")
     now = now_ms()
-    task = schema.validate(schema.Task, {
-        "task_id": new_id("t"), "title": title, "brief": brief, "lat": lat, "lon": lon,
-        "priority": priority, "assignee": assignee, "deadline": deadline, "state": "created",
-        "created_by": actor.subject, "created_at": now, "updated_at": now})
+    task = schema.validate(
+        schema.Task,
+        {
+            "task_id": new_id("t"),
+            "title": title,
+            "brief": brief,
+            "lat": lat,
+            "lon": lon,
+            "priority": priority,
+            "assignee": assignee,
+            "deadline": deadline,
+            "state": "created",
+            "created_by": actor.subject,
+            "created_at": now,
+            "updated_at": now,
+        },
+    )
     if assignee and not await r.exists(keys.reporter(assignee)):
         raise InvalidInput(f"assignee {assignee} is not a registered reporter")
     idem = keys.idempotency("task", idempotency_key) if idempotency_key else None
@@ -150,8 +198,9 @@ async def create(r: aioredis.Redis, keys: Keys, actor: Principal, *, title: str,
                 _write(pipe, keys, task, actor.subject, "", [])
                 final = task
                 if assignee:
-                    final = task.model_copy(update={**_offer(task, assignee, now, ack_timeouts),
-                                                    "version": 2})
+                    final = task.model_copy(
+                        update={**_offer(task, assignee, now, ack_timeouts), "version": 2}
+                    )
                     _write(pipe, keys, final, actor.subject, "", [(assignee, _push("task", final))])
                 await pipe.execute()
                 return await get(r, keys, final.task_id), True
@@ -160,10 +209,19 @@ async def create(r: aioredis.Redis, keys: Keys, actor: Principal, *, title: str,
     raise Conflict("the same Idempotency-Key is being used by another request; retry", code="busy")
 
 
-async def change(r: aioredis.Redis, keys: Keys, actor: Principal, task_id: str, target: str, *,
-                 reason: str = "", assignee: str | None = None, client_id: str | None = None,
-                 expected_version: int | None = None,
-                 ack_timeouts: Mapping[str, int] = DEFAULT_ACK_TIMEOUTS_S) -> dict[str, Any]:
+async def change(
+    r: aioredis.Redis,
+    keys: Keys,
+    actor: Principal,
+    task_id: str,
+    target: str,
+    *,
+    reason: str = "",
+    assignee: str | None = None,
+    client_id: str | None = None,
+    expected_version: int | None = None,
+    ack_timeouts: Mapping[str, int] = DEFAULT_ACK_TIMEOUTS_S,
+) -> dict[str, Any]:
     """Move a task to `target`, checked by the state machine and the actor's role. The server
     itself (SYSTEM) may also make the desk's moves: it re-offers expired and declined tasks."""
     if target in lifecycle.BY_REPORTER:
@@ -188,11 +246,17 @@ async def change(r: aioredis.Redis, keys: Keys, actor: Principal, task_id: str, 
                 if actor.role == "reporter" and task.assignee != actor.subject:
                     raise Forbidden("this task is not assigned to you")
                 if expected_version is not None and task.version != expected_version:
-                    raise Conflict(f"the task changed (now version {task.version}); "
-                                   "reload and retry", code="version_conflict")
+                    raise Conflict(
+                        f"the task changed (now version {task.version}); reload and retry",
+                        code="version_conflict",
+                    )
                 state = lifecycle.transition(task.state, target, reason)
                 now = max(now_ms(), task.updated_at)
-                update: dict[str, Any] = {"state": state, "version": task.version + 1, "updated_at": now}
+                update: dict[str, Any] = {
+                    "state": state,
+                    "version": task.version + 1,
+                    "updated_at": now,
+                }
                 if target == "offered" and assignee:
                     update.update(_offer(task, assignee, now, ack_timeouts))
                 elif state not in AWAITING_ANSWER:
@@ -238,17 +302,22 @@ async def ack(r: aioredis.Redis, keys: Keys, reporter_id: str, cursor: str) -> N
         if fields.get("kind") != "task":
             continue
         task = await load(r, keys, fields["task_id"])
-        if (task.state == "offered" and task.assignee == reporter_id
-                and str(task.version) == fields["version"]):
+        if (
+            task.state == "offered"
+            and task.assignee == reporter_id
+            and str(task.version) == fields["version"]
+        ):
             try:
-                await change(r, keys, SYSTEM, task.task_id, "delivered",
-                             expected_version=task.version)
+                await change(
+                    r, keys, SYSTEM, task.task_id, "delivered", expected_version=task.version
+                )
             except Conflict:
                 pass  # changed meanwhile (accepted, reassigned): nothing to mark
 
 
-async def pending(r: aioredis.Redis, keys: Keys, reporter_id: str, after: str | None,
-                  count: int = 500) -> list[tuple[str, str]]:
+async def pending(
+    r: aioredis.Redis, keys: Keys, reporter_id: str, after: str | None, count: int = 500
+) -> list[tuple[str, str]]:
     """Outbox entries after `after` (or after the acknowledged cursor), as (cursor, msg)."""
     start = after or await db.get(r, keys.acked(reporter_id)) or "0-0"
     entries = await db.xrange(r, keys.outbox(reporter_id), min=f"({start}", count=count)

@@ -19,8 +19,11 @@ LOGIN_LIMIT = (20, 60)  # attempts per address per minute
 
 
 @router.post("/desk/login")
-async def login(request: Request, token: str = Form(default="", max_length=200),
-                lang: str = Form(default="", max_length=8)) -> RedirectResponse:
+async def login(
+    request: Request,
+    token: str = Form(default="", max_length=200),
+    lang: str = Form(default="", max_length=8),
+) -> RedirectResponse:
     rt: Runtime = request.app.state.runtime
     suffix = f"lang={lang}" if lang in LANGS else ""
     address = request.client.host if request.client else "unknown"
@@ -31,8 +34,15 @@ async def login(request: Request, token: str = Form(default="", max_length=200),
     except NewsroomError:
         return RedirectResponse("/desk?error=1" + ("&" + suffix if suffix else ""), status_code=303)
     response = RedirectResponse("/desk" + ("?" + suffix if suffix else ""), status_code=303)
-    response.set_cookie(auth.SESSION_COOKIE, session_id, max_age=auth.SESSION_TTL_S, httponly=True,
-                        samesite="strict", secure=request.url.scheme == "https", path="/")
+    response.set_cookie(
+        auth.SESSION_COOKIE,
+        session_id,
+        max_age=auth.SESSION_TTL_S,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+        path="/",
+    )
     return response
 
 

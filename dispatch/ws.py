@@ -59,8 +59,9 @@ async def _hello(ws: WebSocket, rt: Runtime) -> tuple[Principal, schema.Hello]:
     try:
         raw = await asyncio.wait_for(ws.receive_text(), HELLO_TIMEOUT_S)
     except TimeoutError:
-        raise Unauthorized("no hello within 5 s: "
-                           "send {\"type\":\"hello\",\"v\":1,\"token\":...} first") from None
+        raise Unauthorized(
+            'no hello within 5 s: send {"type":"hello","v":1,"token":...} first'
+        ) from None
     try:
         hello = schema.decode_client(raw)
     except InvalidInput as exc:
@@ -81,7 +82,9 @@ async def reporter_socket(ws: WebSocket) -> None:
     await ws.accept()
     try:
         address = ws.client.host if ws.client else "unknown"
-        await ratelimit.hit(rt.redis, rt.keys, "address", address, rt.settings.rate_ip, "connections")
+        await ratelimit.hit(
+            rt.redis, rt.keys, "address", address, rt.settings.rate_ip, "connections"
+        )
         who, hello = await _hello(ws, rt)
     except (Unauthorized, RateLimited) as exc:
         await _close(ws, status.WS_1008_POLICY_VIOLATION, exc.text)
@@ -120,12 +123,20 @@ class Session:
         profile = await reporters.get(rt.redis, rt.keys, self.rid)
         async with rt.bus.subscribe(rt.keys.reporter_channel(self.rid), maxsize=64) as sub:
             self.sub = sub
-            await self.send({"type": "welcome", "v": schema.V, "reporter": profile,
-                             "server_time": now_ms(), "heartbeat_s": HEARTBEAT_S})
+            await self.send(
+                {
+                    "type": "welcome",
+                    "v": schema.V,
+                    "reporter": profile,
+                    "server_time": now_ms(),
+                    "heartbeat_s": HEARTBEAT_S,
+                }
+            )
             sender = asyncio.create_task(self._sender(sub))
             receiver = asyncio.create_task(self._receiver())
-            done, pending = await asyncio.wait({sender, receiver},
-                                               return_when=asyncio.FIRST_COMPLETED)
+            done, pending = await asyncio.wait(
+                {sender, receiver}, return_when=asyncio.FIRST_COMPLETED
+            )
             for t in pending:
                 t.cancel()
             for t in pending:
@@ -134,8 +145,9 @@ class Session:
             for t in done:
                 exc = t.exception()
                 if isinstance(exc, (asyncio.TimeoutError,)):
-                    await _close(self.ws, status.WS_1013_TRY_AGAIN_LATER,
-                                 "too slow; reconnect and resume")
+                    await _close(
+                        self.ws, status.WS_1013_TRY_AGAIN_LATER, "too slow; reconnect and resume"
+                    )
                 elif isinstance(exc, _Revoked):
                     await _close(self.ws, status.WS_1008_POLICY_VIOLATION, "token revoked")
                 elif exc is not None and not isinstance(exc, WebSocketDisconnect):
@@ -144,8 +156,9 @@ class Session:
 
     async def _flush(self) -> None:
         while (room := min(200, WINDOW - len(self.inflight))) > 0:
-            batch = await tasks.pending(self.rt.redis, self.rt.keys, self.rid, self.last_sent,
-                                        count=room)
+            batch = await tasks.pending(
+                self.rt.redis, self.rt.keys, self.rid, self.last_sent, count=room
+            )
             for cursor, msg in batch:
                 await self.send(tasks.frame(cursor, msg))
                 self.last_sent = cursor
@@ -167,14 +180,21 @@ class Session:
         while True:
             raw = await self.ws.receive_text()
             try:
-                await ratelimit.hit(rt.redis, rt.keys, "token", self.who.token_id, rt.settings.rate_token,
-                                    "messages")
+                await ratelimit.hit(
+                    rt.redis,
+                    rt.keys,
+                    "token",
+                    self.who.token_id,
+                    rt.settings.rate_token,
+                    "messages",
+                )
                 msg = schema.decode_client(raw)
                 await self._handle(msg)
             except NewsroomError as exc:
                 ref = _ref(raw)
-                await self.send({"type": "error", "v": schema.V, "code": exc.code, "text": exc.text,
-                                 **ref})
+                await self.send(
+                    {"type": "error", "v": schema.V, "code": exc.code, "text": exc.text, **ref}
+                )
 
     async def _handle(self, msg: Any) -> None:
         rt = self.rt
@@ -185,15 +205,36 @@ class Session:
                 self.inflight.popleft()
             self.sub.offer(ACKED)  # the window has room again: let the sender go on
         elif isinstance(msg, schema.TaskStatus):
-            task = await tasks.change(rt.redis, rt.keys, self.who, msg.task_id, msg.status,
-                                      reason=msg.reason, client_id=f"{self.rid}:{msg.id}")
-            await escalation.after_change(rt.redis, rt.keys, task, msg.reason,
-                                          rt.settings.ack_timeouts, rt.settings.auto_reoffer)
+            task = await tasks.change(
+                rt.redis,
+                rt.keys,
+                self.who,
+                msg.task_id,
+                msg.status,
+                reason=msg.reason,
+                client_id=f"{self.rid}:{msg.id}",
+            )
+            await escalation.after_change(
+                rt.redis,
+                rt.keys,
+                task,
+                msg.reason,
+                rt.settings.ack_timeouts,
+                rt.settings.auto_reoffer,
+            )
         elif isinstance(msg, schema.ClientLocation):
-            fix = schema.Location(reporter_id=self.rid, lat=msg.lat, lon=msg.lon,
-                                  accuracy_m=msg.accuracy_m, speed_mps=msg.speed_mps,
-                                  heading=msg.heading, battery=msg.battery,
-                                  ts=msg.ts, received_at=now_ms(), source="app")
+            fix = schema.Location(
+                reporter_id=self.rid,
+                lat=msg.lat,
+                lon=msg.lon,
+                accuracy_m=msg.accuracy_m,
+                speed_mps=msg.speed_mps,
+                heading=msg.heading,
+                battery=msg.battery,
+                ts=msg.ts,
+                received_at=now_ms(),
+                source="app",
+            )
             await reporters.apply_fix(rt.redis, rt.keys, fix)
         elif isinstance(msg, schema.Ping):
             await self.send({"type": "pong", "v": schema.V, "t": msg.t, "server_time": now_ms()})

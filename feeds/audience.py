@@ -17,14 +17,25 @@ MINUTE_MS = 60_000
 ALL_CHANNELS = cast(tuple[Channel, ...], CHANNELS)
 
 # Views (or reach) per minute at the evening peak, for a county of about 900,000 people.
-PEAK_PER_MIN: dict[str, float] = {"app": 900, "web": 450, "wechat": 1600, "weibo": 500,
-                                  "douyin": 2600, "sms": 350, "radio": 1500, "tv": 3200}
+PEAK_PER_MIN: dict[str, float] = {
+    "app": 900,
+    "web": 450,
+    "wechat": 1600,
+    "weibo": 500,
+    "douyin": 2600,
+    "sms": 350,
+    "radio": 1500,
+    "tv": 3200,
+}
 # Broadcast and SMS count people reached, not page views.
 REACH_CHANNELS = frozenset({"sms", "radio", "tv"})
 # Heights of the (morning, noon, evening) peaks: radio lives on the morning drive, TV on
 # the evening news, the SMS paper goes out at breakfast.
-_PEAKS: dict[str, tuple[float, float, float]] = {"radio": (1.0, 0.5, 0.4), "tv": (0.2, 0.5, 1.0),
-                                                 "sms": (1.0, 0.3, 0.6)}
+_PEAKS: dict[str, tuple[float, float, float]] = {
+    "radio": (1.0, 0.5, 0.4),
+    "tv": (0.2, 0.5, 1.0),
+    "sms": (1.0, 0.3, 0.6),
+}
 _DEFAULT_PEAKS = (0.6, 0.75, 1.0)
 _PEAK_HOURS = (7.5, 12.3, 20.5)
 _PEAK_WIDTHS = (1.2, 1.0, 1.8)
@@ -54,18 +65,35 @@ def expected_per_min(ts_ms: int, channel: str) -> float:
     return PEAK_PER_MIN[channel] * daily_factor(ts_ms, channel)
 
 
-def make_traffic(channel: Channel, amount: int, window_start: int, window_s: int,
-                 rng: random.Random, story_id: str | None = None) -> Traffic:
+def make_traffic(
+    channel: Channel,
+    amount: int,
+    window_start: int,
+    window_s: int,
+    rng: random.Random,
+    story_id: str | None = None,
+) -> Traffic:
     """One traffic window: views with visitors, shares and engaged seconds, or reach."""
     window_s = max(1, min(window_s, 86_400))
     if channel in REACH_CHANNELS:
-        return Traffic(channel=channel, story_id=story_id, window_start=window_start,
-                       window_s=window_s, views=0, reach=amount)
-    return Traffic(channel=channel, story_id=story_id, window_start=window_start,
-                   window_s=window_s, views=amount,
-                   visitors=round(amount * rng.uniform(0.55, 0.8)),
-                   shares=round(amount * _SHARE_RATIO.get(channel, 0.01) * rng.uniform(0.5, 1.5)),
-                   engaged_s=round(amount * rng.uniform(25, 70)))
+        return Traffic(
+            channel=channel,
+            story_id=story_id,
+            window_start=window_start,
+            window_s=window_s,
+            views=0,
+            reach=amount,
+        )
+    return Traffic(
+        channel=channel,
+        story_id=story_id,
+        window_start=window_start,
+        window_s=window_s,
+        views=amount,
+        visitors=round(amount * rng.uniform(0.55, 0.8)),
+        shares=round(amount * _SHARE_RATIO.get(channel, 0.01) * rng.uniform(0.5, 1.5)),
+        engaged_s=round(amount * rng.uniform(25, 70)),
+    )
 
 
 def noise(rng: random.Random) -> float:

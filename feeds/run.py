@@ -62,8 +62,9 @@ async def register(r: aioredis.Redis, keys: Keys, roster: Iterable[Profile]) -> 
         if await r.exists(keys.reporter(p.reporter_id)):
             continue
         try:
-            await reporter_service.create(r, keys, p.name, list(p.skills), list(p.devices),
-                                   reporter_id=p.reporter_id)
+            await reporter_service.create(
+                r, keys, p.name, list(p.skills), list(p.devices), reporter_id=p.reporter_id
+            )
             created += 1
         except InvalidInput:  # another runner created it between our check and our create
             pass
@@ -96,11 +97,19 @@ async def write(r: aioredis.Redis, keys: Keys, event: SimEvent) -> None:
         await story_service.record_traffic(r, keys, event)
 
 
-async def run_simulator(r: aioredis.Redis, keys: Keys, *, seed: int = 1, rate: float = 1.0,
-                        reporters: int = 30, stories: int = 40,
-                        stop: asyncio.Event | None = None, duration_s: float | None = None,
-                        progress: Callable[[Progress], None] | None = None,
-                        progress_every_s: float = PROGRESS_EVERY_S) -> Progress:
+async def run_simulator(
+    r: aioredis.Redis,
+    keys: Keys,
+    *,
+    seed: int = 1,
+    rate: float = 1.0,
+    reporters: int = 30,
+    stories: int = 40,
+    stop: asyncio.Event | None = None,
+    duration_s: float | None = None,
+    progress: Callable[[Progress], None] | None = None,
+    progress_every_s: float = PROGRESS_EVERY_S,
+) -> Progress:
     """Run the simulated newsroom against Redis until `stop` is set or `duration_s` passes.
 
     Registers the roster (idempotently), backfills the last hour of traffic where it is
@@ -123,8 +132,11 @@ async def run_simulator(r: aioredis.Redis, keys: Keys, *, seed: int = 1, rate: f
             if not ready:
                 created = await register(r, keys, model.roster())
                 filled = await backfill(r, keys, model.history(now_ms()))
-                log.info("simulator: %d reporters registered, %d traffic minutes backfilled",
-                         created, filled)
+                log.info(
+                    "simulator: %d reporters registered, %d traffic minutes backfilled",
+                    created,
+                    filled,
+                )
                 ready = True
             dt = 0.0 if last_step is None else min(tick_began - last_step, MAX_STEP_S)
             last_step = tick_began
@@ -140,8 +152,12 @@ async def run_simulator(r: aioredis.Redis, keys: Keys, *, seed: int = 1, rate: f
                 backlog.popleft()  # it may have been counted before the error: never twice
                 stats.dropped += 1
             backoff = min(max(backoff * 2, BACKOFF_S[0]), BACKOFF_S[1])
-            log.warning("simulator: Redis error (%s); %d events waiting; retrying in %.1f s",
-                        exc, len(backlog), backoff)
+            log.warning(
+                "simulator: Redis error (%s); %d events waiting; retrying in %.1f s",
+                exc,
+                len(backlog),
+                backoff,
+            )
         now = time.monotonic()
         stats.backlog, stats.elapsed_s = len(backlog), now - began
         if progress and now >= next_report:
@@ -174,8 +190,13 @@ async def _drain(r: aioredis.Redis, keys: Keys, backlog: deque[SimEvent], stats:
     return still_registered
 
 
-async def main(settings: Settings, redis_url: str, seed: int = 1, rate: float = 1.0,
-               duration_s: float | None = None) -> int:
+async def main(
+    settings: Settings,
+    redis_url: str,
+    seed: int = 1,
+    rate: float = 1.0,
+    duration_s: float | None = None,
+) -> int:
     """`newsroom simulate`: run the simulator until Ctrl-C (or `duration_s`), printing a
     progress line about every 10 s. Returns the exit status."""
     r = db.connect(redis_url)
@@ -189,18 +210,31 @@ async def main(settings: Settings, redis_url: str, seed: int = 1, rate: float = 
             handled.append(sig)
         except (NotImplementedError, RuntimeError, ValueError):
             pass
-    print(f"simulating a newsroom (seed {seed}, rate {rate:g}) for tenant {settings.tenant!r}; "
-          f"the wall and desk served at {settings.public_url} show it. Ctrl-C stops", flush=True)
+    print(
+        f"simulating a newsroom (seed {seed}, rate {rate:g}) for tenant {settings.tenant!r}; "
+        f"the wall and desk served at {settings.public_url} show it. Ctrl-C stops",
+        flush=True,
+    )
     try:
-        stats = await run_simulator(r, keys, seed=seed, rate=rate, stop=stop,
-                                    duration_s=duration_s, progress=_print_progress,
-                                    progress_every_s=PROGRESS_EVERY_S)
+        stats = await run_simulator(
+            r,
+            keys,
+            seed=seed,
+            rate=rate,
+            stop=stop,
+            duration_s=duration_s,
+            progress=_print_progress,
+            progress_every_s=PROGRESS_EVERY_S,
+        )
     finally:
         for sig in handled:
             loop.remove_signal_handler(sig)
         await r.aclose()
-    print(f"simulator stopped after {stats.elapsed_s:.0f} s: {stats.events} events written, "
-          f"{stats.dropped} dropped, {stats.errors} Redis errors", flush=True)
+    print(
+        f"simulator stopped after {stats.elapsed_s:.0f} s: {stats.events} events written, "
+        f"{stats.dropped} dropped, {stats.errors} Redis errors",
+        flush=True,
+    )
     return 0
 
 

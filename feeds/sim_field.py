@@ -91,8 +91,10 @@ class FieldReporter:
         if not self.moving or t >= self.leg_end:
             return self.dest
         f = (t - self.leg_start) / (self.leg_end - self.leg_start)
-        return (self.start[0] + f * (self.dest[0] - self.start[0]),
-                self.start[1] + f * (self.dest[1] - self.start[1]))
+        return (
+            self.start[0] + f * (self.dest[0] - self.start[0]),
+            self.start[1] + f * (self.dest[1] - self.start[1]),
+        )
 
     def settle(self, t: float) -> None:
         """Bring the battery up to time `t` under the current activity."""
@@ -146,7 +148,15 @@ class FieldReporter:
             speed = min(high, max(low, self.speed * rng.uniform(0.97, 1.03)))
             heading = round(bearing_deg(self.start, self.dest), 1)
         self.last_ts = max(ts, self.last_ts + 1)
-        return Location(reporter_id=self.profile.reporter_id, lat=round(lat, 6), lon=round(lon, 6),
-                        accuracy_m=round(accuracy, 1), speed_mps=round(speed, 2),
-                        heading=heading, battery=round(self.battery, 1), ts=self.last_ts,
-                        received_at=self.last_ts, source="sim")
+        return Location(
+            reporter_id=self.profile.reporter_id,
+            lat=round(lat, 6),
+            lon=round(lon, 6),
+            accuracy_m=round(accuracy, 1),
+            speed_mps=round(speed, 2),
+            heading=heading,
+            battery=round(self.battery, 1),
+            ts=self.last_ts,
+            received_at=self.last_ts,
+            source="sim",
+        )

@@ -21,12 +21,26 @@ from feeds.sim_field import HOME_RADIUS_M, LOW_BATTERY, FieldReporter, random_po
 
 SimEvent = Location | Duty | Story | Traffic
 
-PIPELINE: tuple[Stage, ...] = ("lead", "pitched", "assigned", "reporting", "filed", "editing",
-                               "review", "published")
+PIPELINE: tuple[Stage, ...] = (
+    "lead",
+    "pitched",
+    "assigned",
+    "reporting",
+    "filed",
+    "editing",
+    "review",
+    "published",
+)
 # Minutes (simulated) a story spends in each stage before the next one.
 STAGE_MINUTES: dict[str, tuple[float, float]] = {
-    "lead": (3, 20), "pitched": (2, 15), "assigned": (5, 20), "reporting": (15, 60),
-    "filed": (2, 10), "editing": (5, 30), "review": (3, 15)}
+    "lead": (3, 20),
+    "pitched": (2, 15),
+    "assigned": (5, 20),
+    "reporting": (15, 60),
+    "filed": (2, 10),
+    "editing": (5, 30),
+    "review": (3, 15),
+}
 BREAKING_PACE = 0.25  # breaking news skips the queue
 SPIKE_CHANCE = 0.03  # per step out of lead/pitched/assigned/reporting: ~11 % are spiked
 CORRECT_CHANCE = 0.06  # published stories that need a correction later
@@ -53,9 +67,18 @@ class _Story:
 
     def event(self, ts: int) -> Story:
         self.last_ts = max(ts, self.last_ts + 1)  # updated_at must grow, or the update is a no-op
-        return Story(story_id=self.story_id, title=self.title, stage=self.stage, desk=self.desk,
-                     channels=list(self.channels), byline=self.byline, deadline=self.deadline,
-                     priority=self.priority, updated_at=self.last_ts, source="sim")
+        return Story(
+            story_id=self.story_id,
+            title=self.title,
+            stage=self.stage,
+            desk=self.desk,
+            channels=list(self.channels),
+            byline=self.byline,
+            deadline=self.deadline,
+            priority=self.priority,
+            updated_at=self.last_ts,
+            source="sim",
+        )
 
 
 @dataclass
@@ -78,8 +101,9 @@ class Newsroom:
     returns the initial state: every reporter's duty, first fixes and every story.
     """
 
-    def __init__(self, seed: int, start_ms: int, rate: float = 1.0, reporters: int = 30,
-                 stories: int = 40) -> None:
+    def __init__(
+        self, seed: int, start_ms: int, rate: float = 1.0, reporters: int = 30, stories: int = 40
+    ) -> None:
         if rate <= 0:
             raise ValueError(f"rate must be positive, got {rate}")
         self.seed, self.rate, self.start_ms = seed, rate, start_ms
@@ -137,8 +161,12 @@ class Newsroom:
     # --- reporters -------------------------------------------------------------------------
     def _add_reporter(self, p: Profile) -> None:
         rng = self._rng
-        rep = FieldReporter(p, home=random_point(rng, HOME_RADIUS_M), battery=rng.uniform(45, 100),
-                            on_duty=rng.random() < 0.85)
+        rep = FieldReporter(
+            p,
+            home=random_point(rng, HOME_RADIUS_M),
+            battery=rng.uniform(45, 100),
+            on_duty=rng.random() < 0.85,
+        )
         self._field[p.reporter_id] = rep
         self._schedule(0.0, "announce", p.reporter_id, rep.gen)
         # Spread the first duty changes over a shift so they do not all happen at once.
@@ -220,8 +248,12 @@ class Newsroom:
         if story.priority == "breaking":
             return list(audience.ALL_CHANNELS)
         odds: tuple[tuple[Channel, float], ...] = (
-            ("weibo", 0.5), ("douyin", 0.6), ("sms", 0.2), ("radio", 0.3),
-            ("tv", 0.3 if story.priority == "high" else 0.1))
+            ("weibo", 0.5),
+            ("douyin", 0.6),
+            ("sms", 0.2),
+            ("radio", 0.3),
+            ("tv", 0.3 if story.priority == "high" else 0.1),
+        )
         return [*_DIGITAL, *(ch for ch, p in odds if self._rng.random() < p)]
 
     def _on_stage(self, t: float, sid: str, _gen: int) -> None:
@@ -240,8 +272,9 @@ class Newsroom:
             story.channels = self._channels(story)
             if story.priority == "breaking":
                 end = t + self._minutes(*SPIKE_MIN)
-                self._spikes.append(_Spike(sid, tuple(story.channels), t, end,
-                                           rng.uniform(*SPIKE_PEAK)))
+                self._spikes.append(
+                    _Spike(sid, tuple(story.channels), t, end, rng.uniform(*SPIKE_PEAK))
+                )
             if rng.random() < CORRECT_CHANCE:
                 self._schedule(t + self._minutes(10, 60), "stage", sid)
         self._out.append(story.event(self._ts(t)))
@@ -265,8 +298,11 @@ class Newsroom:
                 if ch in spike.channels:
                     boost = spike.peak * (spike.end - t) / (spike.end - spike.start)
                     extra = self._take(ch, base * boost)
-                    self._out.append(audience.make_traffic(ch, extra, start, window_s, self._rng,
-                                                           story_id=spike.story_id))
+                    self._out.append(
+                        audience.make_traffic(
+                            ch, extra, start, window_s, self._rng, story_id=spike.story_id
+                        )
+                    )
         self._schedule(t + TRAFFIC_EVERY_S, "traffic")
 
     def _take(self, ch: Channel, amount: float) -> int:

@@ -55,9 +55,11 @@ def sync_redis(redis_url: str) -> Iterator[redis.Redis]:
 def run() -> Callable[[Coroutine[Any, Any, T]], T]:
     """Run a coroutine to completion: `run(coro)`. It runs on a fresh event loop in a worker
     thread, because Playwright's sync API (browser tests) keeps a loop on the main thread."""
+
     def go(coro: Coroutine[Any, Any, T]) -> T:
         with ThreadPoolExecutor(1) as pool:
             return pool.submit(asyncio.run, coro).result()
+
     return go
 
 

@@ -23,16 +23,27 @@ def free_port() -> int:
 class Server:
     """A real `newsroom serve` (uvicorn) process on loopback against the test Redis."""
 
-    def __init__(self, redis_url: str | None, data_dir: Path,
-                 extra_env: dict[str, str] | None = None,
-                 command: tuple[str, ...] = ("serve",), port: int | None = None) -> None:
+    def __init__(
+        self,
+        redis_url: str | None,
+        data_dir: Path,
+        extra_env: dict[str, str] | None = None,
+        command: tuple[str, ...] = ("serve",),
+        port: int | None = None,
+    ) -> None:
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.admin_token = "test-admin-" + os.urandom(8).hex()
-        env = {**os.environ, "NEWSROOM_PORT": str(self.port),
-               "NEWSROOM_HOST": "127.0.0.1", "NEWSROOM_DATA_DIR": str(data_dir),
-               "NEWSROOM_ADMIN_TOKEN": self.admin_token, "NEWSROOM_LANG": "en",
-               "NEWSROOM_WEBHOOK_SECRET": "test-webhook-secret", **(extra_env or {})}
+        env = {
+            **os.environ,
+            "NEWSROOM_PORT": str(self.port),
+            "NEWSROOM_HOST": "127.0.0.1",
+            "NEWSROOM_DATA_DIR": str(data_dir),
+            "NEWSROOM_ADMIN_TOKEN": self.admin_token,
+            "NEWSROOM_LANG": "en",
+            "NEWSROOM_WEBHOOK_SECRET": "test-webhook-secret",
+            **(extra_env or {}),
+        }
         env.pop("REDIS_URL", None)
         if redis_url:
             env["REDIS_URL"] = redis_url
@@ -45,9 +56,13 @@ class Server:
         # The child gets its own copy of the log's descriptor and keeps it for its lifetime;
         # ours is needed only until the child has started.
         with open(self.log_path, "wb") as log:
-            self.proc = subprocess.Popen([sys.executable, "-m", "dispatch.cli", *self.command],
-                                         env=self.env, stdout=log, stderr=subprocess.STDOUT,
-                                         cwd=ROOT)
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "dispatch.cli", *self.command],
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=ROOT,
+            )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -74,5 +89,3 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-
-

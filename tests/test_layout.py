@@ -7,8 +7,14 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SHELL = {"dispatch.app", "dispatch.cli", "dispatch.api", "dispatch.ws", "dispatch.web",
-         "dispatch.client"}
+SHELL = {
+    "dispatch.app",
+    "dispatch.cli",
+    "dispatch.api",
+    "dispatch.ws",
+    "dispatch.web",
+    "dispatch.client",
+}
 
 
 def _imports(path: Path) -> set[str]:

@@ -16,8 +16,14 @@ pytestmark = pytest.mark.integration
 
 
 def newsroom(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "dispatch.cli", *args], env=env,
-                          capture_output=True, text=True, timeout=60, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "dispatch.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
 def test_tokens_and_reporters_on_the_embedded_redis(tmp_path: Path) -> None:
@@ -53,15 +59,35 @@ def test_reporter_cli_prints_pushed_tasks(server: Any) -> None:
     admin = {"Authorization": f"Bearer {server.admin_token}"}
     rep = httpx.post(server.url + "/api/v1/reporters", json={"name": "张伟"}, headers=admin).json()
     ws_url = server.url.replace("http", "ws", 1) + "/ws/reporter"
-    proc = subprocess.Popen([sys.executable, "-m", "dispatch.cli", "reporter",
-                             "--token", rep["token"], "--url", ws_url], env=server.env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "dispatch.cli",
+            "reporter",
+            "--token",
+            rep["token"],
+            "--url",
+            ws_url,
+        ],
+        env=server.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert proc.stdout is not None
         assert "connected as 张伟" in proc.stdout.readline()
-        task = httpx.post(server.url + "/api/v1/tasks", headers=admin, json={
-            "title": "镇政府新闻发布会", "lat": 27.73, "lon": 112.53,
-            "assignee": rep["reporter_id"]}).json()
+        task = httpx.post(
+            server.url + "/api/v1/tasks",
+            headers=admin,
+            json={
+                "title": "镇政府新闻发布会",
+                "lat": 27.73,
+                "lon": 112.53,
+                "assignee": rep["reporter_id"],
+            },
+        ).json()
         line = proc.stdout.readline()
         assert task["task_id"] in line and "镇政府新闻发布会" in line
         deadline = time.monotonic() + 5

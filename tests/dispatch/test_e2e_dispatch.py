@@ -22,8 +22,11 @@ def _admin(server: Any) -> dict[str, str]:
 
 
 def _new_reporter(server: Any, name: str = "王磊") -> dict[str, Any]:
-    r = httpx.post(server.url + "/api/v1/reporters", json={"name": name, "skills": ["camera"]},
-                   headers=_admin(server))
+    r = httpx.post(
+        server.url + "/api/v1/reporters",
+        json={"name": name, "skills": ["camera"]},
+        headers=_admin(server),
+    )
     assert r.status_code == 201, r.text
     return r.json()  # type: ignore[no-any-return]
 
@@ -46,12 +49,18 @@ def test_health_docs_and_errors(server: Any) -> None:
     assert "/api/v1/tasks" in httpx.get(server.url + "/api/openapi.json").json()["paths"]
     r = httpx.post(server.url + "/api/v1/tasks", json={"title": "x", "lat": 1, "lon": 1})
     assert r.status_code == 401 and "token" in r.json()["detail"]
-    r = httpx.post(server.url + "/api/v1/tasks", json={"title": "x", "lat": 100, "lon": 1},
-                   headers=_admin(server))
+    r = httpx.post(
+        server.url + "/api/v1/tasks",
+        json={"title": "x", "lat": 100, "lon": 1},
+        headers=_admin(server),
+    )
     assert r.status_code == 422 and "lat" in r.json()["detail"]
     reporter = _new_reporter(server)
-    r = httpx.post(server.url + "/api/v1/tasks", json={"title": "x", "lat": 1, "lon": 1},
-                   headers={"Authorization": f"Bearer {reporter['token']}"})
+    r = httpx.post(
+        server.url + "/api/v1/tasks",
+        json={"title": "x", "lat": 1, "lon": 1},
+        headers={"Authorization": f"Bearer {reporter['token']}"},
+    )
     assert r.status_code == 403 and "supervisor" in r.json()["detail"]
 
 
@@ -64,11 +73,19 @@ def test_task_reaches_the_reporter_and_is_redelivered_until_acked(server: Any, r
             assert welcome["reporter"]["reporter_id"] == reporter["reporter_id"]
             loop = asyncio.get_running_loop()
             t0 = loop.time()
-            r = await asyncio.to_thread(httpx.post, server.url + "/api/v1/tasks",
-                                        headers=_admin(server),
-                                        json={"title": "县城防汛检查", "brief": "dam at 3 pm",
-                                              "lat": 27.73, "lon": 112.53, "priority": "breaking",
-                                              "assignee": reporter["reporter_id"]})
+            r = await asyncio.to_thread(
+                httpx.post,
+                server.url + "/api/v1/tasks",
+                headers=_admin(server),
+                json={
+                    "title": "县城防汛检查",
+                    "brief": "dam at 3 pm",
+                    "lat": 27.73,
+                    "lon": 112.53,
+                    "priority": "breaking",
+                    "assignee": reporter["reporter_id"],
+                },
+            )
             assert r.status_code == 201, r.text
             task_id = r.json()["task_id"]
             push = json.loads(await asyncio.wait_for(ws.recv(), 1.0))
@@ -88,18 +105,22 @@ def test_task_reaches_the_reporter_and_is_redelivered_until_acked(server: Any, r
             await _hello(ws, reporter["token"])
             with pytest.raises(asyncio.TimeoutError):
                 await asyncio.wait_for(ws.recv(), 0.5)
-        got = await asyncio.to_thread(httpx.get, f"{server.url}/api/v1/tasks/{task_id}",
-                                      headers=_admin(server))
+        got = await asyncio.to_thread(
+            httpx.get, f"{server.url}/api/v1/tasks/{task_id}", headers=_admin(server)
+        )
         assert got.json()["state"] == "delivered"
         assert [e["state"] for e in got.json()["timeline"]] == ["created", "offered", "delivered"]
+
     run(go())
 
 
 def test_status_change_and_illegal_transition_over_the_socket(server: Any, run: Any) -> None:
     reporter = _new_reporter(server)
-    r = httpx.post(server.url + "/api/v1/tasks", headers=_admin(server),
-                   json={"title": "t", "lat": 27.7, "lon": 112.5,
-                         "assignee": reporter["reporter_id"]})
+    r = httpx.post(
+        server.url + "/api/v1/tasks",
+        headers=_admin(server),
+        json={"title": "t", "lat": 27.7, "lon": 112.5, "assignee": reporter["reporter_id"]},
+    )
     task_id = r.json()["task_id"]
 
     async def go() -> None:
@@ -107,36 +128,61 @@ def test_status_change_and_illegal_transition_over_the_socket(server: Any, run: 
             await _hello(ws, reporter["token"])
             push = json.loads(await asyncio.wait_for(ws.recv(), 2))
             await ws.send(json.dumps({"type": "ack", "v": 1, "cursor": push["cursor"]}))
-            await ws.send(json.dumps({"type": "task_status", "v": 1, "id": "s1", "task_id": task_id,
-                                      "status": "done"}))
+            await ws.send(
+                json.dumps(
+                    {
+                        "type": "task_status",
+                        "v": 1,
+                        "id": "s1",
+                        "task_id": task_id,
+                        "status": "done",
+                    }
+                )
+            )
             err = json.loads(await asyncio.wait_for(ws.recv(), 2))
             assert err["type"] == "error" and err["code"] == "illegal_transition"
             assert err["id"] == "s1"
             for _ in range(2):  # the same id twice is applied once
-                await ws.send(json.dumps({"type": "task_status", "v": 1, "id": "s2",
-                                          "task_id": task_id, "status": "accepted"}))
+                await ws.send(
+                    json.dumps(
+                        {
+                            "type": "task_status",
+                            "v": 1,
+                            "id": "s2",
+                            "task_id": task_id,
+                            "status": "accepted",
+                        }
+                    )
+                )
             update = json.loads(await asyncio.wait_for(ws.recv(), 2))
             assert update["type"] == "task_update" and update["task"]["state"] == "accepted"
             await ws.send(json.dumps({"type": "bogus"}))
             assert json.loads(await asyncio.wait_for(ws.recv(), 2))["code"] == "invalid_input"
-        got = await asyncio.to_thread(httpx.get, f"{server.url}/api/v1/tasks/{task_id}",
-                                      headers=_admin(server))
+        got = await asyncio.to_thread(
+            httpx.get, f"{server.url}/api/v1/tasks/{task_id}", headers=_admin(server)
+        )
         assert [e["state"] for e in got.json()["timeline"]].count("accepted") == 1
+
     run(go())
 
 
-@pytest.mark.parametrize("first", [
-    {"type": "hello", "v": 1, "token": "wrong"},
-    {"type": "ping", "v": 1},
-])
-def test_wrong_token_or_no_hello_is_closed_1008(server: Any, run: Any,
-                                                first: dict[str, Any]) -> None:
+@pytest.mark.parametrize(
+    "first",
+    [
+        {"type": "hello", "v": 1, "token": "wrong"},
+        {"type": "ping", "v": 1},
+    ],
+)
+def test_wrong_token_or_no_hello_is_closed_1008(
+    server: Any, run: Any, first: dict[str, Any]
+) -> None:
     async def go() -> None:
         async with websockets.connect(_ws_url(server)) as ws:
             await ws.send(json.dumps(first))
             with pytest.raises(ConnectionClosed) as info:
                 await asyncio.wait_for(ws.recv(), 5)
             assert info.value.rcvd is not None and info.value.rcvd.code == 1008
+
     run(go())
 
 
@@ -151,10 +197,12 @@ def test_oversized_message_is_closed_1009_and_bad_origin_refused(server: Any, ru
                 await asyncio.wait_for(ws.recv(), 5)
             assert info.value.rcvd is not None and info.value.rcvd.code == 1009
         with pytest.raises(InvalidStatus) as refused:  # refused at the handshake
-            async with websockets.connect(_ws_url(server),
-                                          origin=Origin("http://evil.example")) as ws:
+            async with websockets.connect(
+                _ws_url(server), origin=Origin("http://evil.example")
+            ) as ws:
                 await _hello(ws, reporter["token"])
         assert refused.value.response.status_code == 403
+
     run(go())
 
 
@@ -165,10 +213,12 @@ def test_revoked_token_closes_the_socket(server: Any, run: Any) -> None:
         async with websockets.connect(_ws_url(server)) as ws:
             await _hello(ws, reporter["token"])
             cmd = [sys.executable, "-m", "dispatch.cli", "tokens", "revoke", reporter["token_id"]]
-            out = await asyncio.to_thread(subprocess.run, cmd, env=server.env,
-                                          capture_output=True, text=True)
+            out = await asyncio.to_thread(
+                subprocess.run, cmd, env=server.env, capture_output=True, text=True
+            )
             assert out.returncode == 0, out.stderr
             with pytest.raises(ConnectionClosed) as info:
                 await asyncio.wait_for(ws.recv(), 2)
             assert info.value.rcvd is not None and info.value.rcvd.code == 1008
+
     run(go())

@@ -21,7 +21,12 @@ pytestmark = pytest.mark.integration
 KEYS = Keys("t-stateful")
 DESK = auth.Principal(role="supervisor", subject="desk", token_hash="d" * 64)
 STATUSES = sorted(lifecycle.BY_REPORTER)
-ORDER = {s: i for i, s in enumerate(["offered", "delivered", "accepted", "en_route", "on_scene", "filed", "done"])}
+ORDER = {
+    s: i
+    for i, s in enumerate(
+        ["offered", "delivered", "accepted", "en_route", "on_scene", "filed", "done"]
+    )
+}
 
 
 class TaskLife(RuleBasedStateMachine):
@@ -31,10 +36,21 @@ class TaskLife(RuleBasedStateMachine):
         self.r = db.connect(redis_url)
         self.call(self.r.flushall())
         self.reporters = [self.call(reporters.create(self.r, KEYS, n)) for n in ("甲", "乙", "丙")]
-        self.people = [auth.Principal(role="reporter", subject=rep["reporter_id"], token_hash=str(i) * 64)
-                       for i, rep in enumerate(self.reporters)]
-        task, _ = self.call(tasks.create(self.r, KEYS, DESK, title="t", lat=27.7, lon=112.5,
-                                         assignee=self.reporters[0]["reporter_id"]))
+        self.people = [
+            auth.Principal(role="reporter", subject=rep["reporter_id"], token_hash=str(i) * 64)
+            for i, rep in enumerate(self.reporters)
+        ]
+        task, _ = self.call(
+            tasks.create(
+                self.r,
+                KEYS,
+                DESK,
+                title="t",
+                lat=27.7,
+                lon=112.5,
+                assignee=self.reporters[0]["reporter_id"],
+            )
+        )
         self.task_id = task["task_id"]
         self.sent: dict[str, dict[str, Any]] = {}  # client id -> first result
         self.last_version = task["version"]
@@ -46,19 +62,34 @@ class TaskLife(RuleBasedStateMachine):
         self.call(self.r.aclose())
         self.loop.close()
 
-    @rule(who=st.integers(0, 2), status=st.sampled_from(STATUSES), cid=st.integers(0, 6),
-          reason=st.sampled_from(["", "busy"]))
+    @rule(
+        who=st.integers(0, 2),
+        status=st.sampled_from(STATUSES),
+        cid=st.integers(0, 6),
+        reason=st.sampled_from(["", "busy"]),
+    )
     def reporter_acts(self, who: int, status: str, cid: int, reason: str) -> None:
         client_id = f"{who}:{cid}"
         before = self.call(tasks.get(self.r, KEYS, self.task_id))
         try:
-            result = self.call(tasks.change(self.r, KEYS, self.people[who], self.task_id, status,
-                                            reason=reason, client_id=client_id))
+            result = self.call(
+                tasks.change(
+                    self.r,
+                    KEYS,
+                    self.people[who],
+                    self.task_id,
+                    status,
+                    reason=reason,
+                    client_id=client_id,
+                )
+            )
         except NewsroomError:
             after = self.call(tasks.get(self.r, KEYS, self.task_id))
             assert after["version"] == before["version"], "a refused change changed the task"
             return
-        if client_id in self.sent:  # idempotent: the same id returns the first result, applies nothing
+        if (
+            client_id in self.sent
+        ):  # idempotent: the same id returns the first result, applies nothing
             assert result.get("replayed") and result["version"] == self.sent[client_id]["version"]
             after = self.call(tasks.get(self.r, KEYS, self.task_id))
             assert after["version"] == before["version"]
@@ -69,8 +100,16 @@ class TaskLife(RuleBasedStateMachine):
     @rule(who=st.integers(0, 2))
     def desk_offers(self, who: int) -> None:
         try:
-            self.call(tasks.change(self.r, KEYS, DESK, self.task_id, "offered",
-                                   assignee=self.reporters[who]["reporter_id"]))
+            self.call(
+                tasks.change(
+                    self.r,
+                    KEYS,
+                    DESK,
+                    self.task_id,
+                    "offered",
+                    assignee=self.reporters[who]["reporter_id"],
+                )
+            )
         except NewsroomError:
             pass
 
@@ -90,18 +129,24 @@ class TaskLife(RuleBasedStateMachine):
         assert task["version"] >= self.last_version
         self.last_version = task["version"]
         # One owner at a time: every event names the single assignee of its moment.
-        assert all(e["assignee"] in (None, *[p.subject for p in self.people]) for e in task["timeline"])
+        assert all(
+            e["assignee"] in (None, *[p.subject for p in self.people]) for e in task["timeline"]
+        )
         # Never a regression: between two offers, progress only moves forward.
         run = [e["state"] for e in task["timeline"][1:]]
-        for prev, nxt in zip(run, run[1:]):
+        for prev, nxt in zip(run, run[1:], strict=False):
             if nxt in ORDER and prev in ORDER and nxt != "offered":
                 assert ORDER[nxt] > ORDER[prev], f"{prev} -> {nxt}"
         assert task["state"] not in lifecycle.TERMINAL or task["task_id"] not in self.call(
-            self.r.zrange(KEYS.tasks_open, 0, -1))
+            self.r.zrange(KEYS.tasks_open, 0, -1)
+        )
 
 
 def test_task_lifecycle_stateful(redis_url: str) -> None:
     # In a worker thread: the browser tests' Playwright keeps an event loop on the main one.
     with ThreadPoolExecutor(1) as pool:
-        pool.submit(run_state_machine_as_test, lambda: TaskLife(redis_url),
-                    settings=settings(max_examples=25, stateful_step_count=25, deadline=None)).result()
+        pool.submit(
+            run_state_machine_as_test,
+            lambda: TaskLife(redis_url),
+            settings=settings(max_examples=25, stateful_step_count=25, deadline=None),
+        ).result()

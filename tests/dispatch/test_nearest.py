@@ -20,14 +20,26 @@ LAT, LON = 27.73, 112.53
 KM_PER_DEG = ranking.EARTH_RADIUS_KM * math.pi / 180
 
 
-async def place(r: Any, keys: Keys, rid: str, km: float, skills: list[str],
-                age_s: int = 20, battery: float = 80) -> dict[str, Any]:
+async def place(
+    r: Any, keys: Keys, rid: str, km: float, skills: list[str], age_s: int = 20, battery: float = 80
+) -> dict[str, Any]:
     """Register reporter `rid` with a fix `km` due north of the task, `age_s` seconds old."""
     made = await reporters.create(r, keys, rid.title(), skills, reporter_id=rid)
     t = now_ms()
-    await reporters.apply_fix(r, keys, schema.Location(
-        reporter_id=rid, lat=LAT + km / KM_PER_DEG, lon=LON, accuracy_m=8, battery=battery,
-        ts=t - age_s * 1000, received_at=t, source="app"))
+    await reporters.apply_fix(
+        r,
+        keys,
+        schema.Location(
+            reporter_id=rid,
+            lat=LAT + km / KM_PER_DEG,
+            lon=LON,
+            accuracy_m=8,
+            battery=battery,
+            ts=t - age_s * 1000,
+            received_at=t,
+            source="app",
+        ),
+    )
     return made
 
 
@@ -64,6 +76,7 @@ def test_ranks_by_distance_freshness_duty_and_skills(redis_url: str, run: Any) -
         with pytest.raises(InvalidInput, match="at most 10 skills"):
             await reporters.nearest(r, KEYS, LAT, LON, skills=[f"s{i}" for i in range(11)])
         await r.aclose()
+
     run(go())
 
 
@@ -75,19 +88,20 @@ def test_open_tasks_count_as_workload(redis_url: str, run: Any) -> None:
         me = await auth.authenticate(r, KEYS, busy["token"])
 
         async def give(assignee: str | None) -> str:
-            task, _ = await tasks.create(r, KEYS, DESK, title="t", lat=LAT, lon=LON,
-                                         assignee=assignee)
+            task, _ = await tasks.create(
+                r, KEYS, DESK, title="t", lat=LAT, lon=LON, assignee=assignee
+            )
             return str(task["task_id"])
 
         before = await reporters.nearest(r, KEYS, LAT, LON)
         assert ids(before) == ["busy", "free"] and "no open tasks" in before[0]["why"]
 
-        await give("busy")                                     # offered: counts
+        await give("busy")  # offered: counts
         accepted = await give("busy")
         await tasks.change(r, KEYS, me, accepted, "accepted")  # accepted: counts
         cancelled = await give("busy")
         await tasks.change(r, KEYS, DESK, cancelled, "cancelled")  # closed: does not
-        await give(None)                                       # nobody's: does not
+        await give(None)  # nobody's: does not
 
         after = await reporters.nearest(r, KEYS, LAT, LON)
         assert ids(after) == ["free", "busy"]
@@ -95,6 +109,7 @@ def test_open_tasks_count_as_workload(redis_url: str, run: Any) -> None:
         assert after[1]["factors"]["score"]["workload"] == 2 * ranking.TASK_MIN
         assert after[0]["factors"]["workload"] == 0
         await r.aclose()
+
     run(go())
 
 
@@ -106,6 +121,7 @@ def test_http_nearest_with_skills(server: Any, redis_url: str, run: Any) -> None
         await place(r, keys, "cam", 0.4, ["camera"], battery=90)
         await place(r, keys, "live", 1.5, ["camera", "live"], battery=15)
         await r.aclose()
+
     run(go())
 
     headers = {"Authorization": f"Bearer {server.admin_token}"}
@@ -120,17 +136,34 @@ def test_http_nearest_with_skills(server: Any, redis_url: str, run: Any) -> None
         body = res.json()
         assert ids(body) == ["live", "cam"]
         best = body[0]
-        for field in ("reporter_id", "name", "lat", "lon", "distance_km", "rank", "why", "fix_ts",
-                      "battery", "on_duty", "skills", "factors"):
+        for field in (
+            "reporter_id",
+            "name",
+            "lat",
+            "lon",
+            "distance_km",
+            "rank",
+            "why",
+            "fix_ts",
+            "battery",
+            "on_duty",
+            "skills",
+            "factors",
+        ):
             assert field in best
         assert "has camera, live backpack" in best["why"] and "battery 15 % (low)" in best["why"]
         assert best["factors"]["missing_skills"] == [] and body[1]["factors"]["missing_skills"]
         assert "no live backpack" in body[1]["why"]
 
-        too_many = client.get(url, params={"lat": LAT, "lon": LON,
-                                           "skills": ",".join(f"s{i}" for i in range(11))})
+        too_many = client.get(
+            url, params={"lat": LAT, "lon": LON, "skills": ",".join(f"s{i}" for i in range(11))}
+        )
         assert too_many.status_code == 422 and "at most 10 skills" in too_many.json()["detail"]
         bad = client.get(url, params={"lat": 123, "lon": LON})
         assert bad.status_code == 422 and "lat" in bad.json()["detail"]
-        assert client.get(url, params={"lat": LAT, "lon": LON},
-                          headers={"Authorization": "Bearer nope"}).status_code == 401
+        assert (
+            client.get(
+                url, params={"lat": LAT, "lon": LON}, headers={"Authorization": "Bearer nope"}
+            ).status_code
+            == 401
+        )

@@ -19,12 +19,26 @@ KM_PER_DEG = ranking.EARTH_RADIUS_KM * math.pi / 180
 SKILLS = ("camera", "live", "drone", "video", "photo")
 
 
-def rep(rid: str, km: float = 1.0, age_s: int | None = 30, battery: float | None = 80,
-        skills: tuple[str, ...] = ("camera",), on_duty: bool = True) -> dict[str, Any]:
+def rep(
+    rid: str,
+    km: float = 1.0,
+    age_s: int | None = 30,
+    battery: float | None = 80,
+    skills: tuple[str, ...] = ("camera",),
+    on_duty: bool = True,
+) -> dict[str, Any]:
     """A reporter `km` due north (negative: south) of the task, as reporters.get returns one."""
-    return {"reporter_id": rid, "name": rid.upper(), "lat": LAT + km / KM_PER_DEG, "lon": LON,
-            "fix_ts": None if age_s is None else NOW - age_s * 1000, "battery": battery,
-            "on_duty": on_duty, "skills": list(skills), "accuracy_m": 8.0}
+    return {
+        "reporter_id": rid,
+        "name": rid.upper(),
+        "lat": LAT + km / KM_PER_DEG,
+        "lon": LON,
+        "fix_ts": None if age_s is None else NOW - age_s * 1000,
+        "battery": battery,
+        "on_duty": on_duty,
+        "skills": list(skills),
+        "accuracy_m": 8.0,
+    }
 
 
 def order(cands: list[dict[str, Any]], **kw: Any) -> list[str]:
@@ -45,25 +59,42 @@ def test_travel_time_walks_short_hops_and_drives_the_rest() -> None:
 
 
 def test_an_old_fix_loses_to_a_fresh_one_slightly_farther() -> None:
-    ranked = ranking.rank([rep("old", 1.0, age_s=20 * 60), rep("fresh", 1.5, age_s=30)],
-                          LAT, LON, now_ms=NOW)
+    ranked = ranking.rank(
+        [rep("old", 1.0, age_s=20 * 60), rep("fresh", 1.5, age_s=30)], LAT, LON, now_ms=NOW
+    )
     assert [r["reporter_id"] for r in ranked] == ["fresh", "old"]
     assert "fix 20 min old" in ranked[1]["why"]
     assert ranked[1]["factors"]["score"]["fix_age"] == 9.0  # 18 min past fresh × 0.5
 
 
 def test_a_stale_fix_ranks_after_every_fresh_one() -> None:
-    ranked = ranking.rank([rep("stale", 0.1, age_s=31 * 60), rep("far", 20.0, age_s=60),
-                           rep("nofix", 0.1, age_s=None)], LAT, LON, now_ms=NOW)
+    ranked = ranking.rank(
+        [
+            rep("stale", 0.1, age_s=31 * 60),
+            rep("far", 20.0, age_s=60),
+            rep("nofix", 0.1, age_s=None),
+        ],
+        LAT,
+        LON,
+        now_ms=NOW,
+    )
     assert [r["reporter_id"] for r in ranked] == ["far", "stale", "nofix"]
     assert "fix 31 min old (stale)" in ranked[1]["why"] and ranked[1]["factors"]["stale"]
     assert "no fix time (stale)" in ranked[2]["why"]
 
 
 def test_low_battery_is_penalised_and_critical_more() -> None:
-    ranked = ranking.rank([rep("crit", 1.0, battery=8), rep("low", 1.0, battery=15),
-                           rep("ok", 1.0, battery=60), rep("unknown", 1.0, battery=None)],
-                          LAT, LON, now_ms=NOW)
+    ranked = ranking.rank(
+        [
+            rep("crit", 1.0, battery=8),
+            rep("low", 1.0, battery=15),
+            rep("ok", 1.0, battery=60),
+            rep("unknown", 1.0, battery=None),
+        ],
+        LAT,
+        LON,
+        now_ms=NOW,
+    )
     assert [r["reporter_id"] for r in ranked] == ["ok", "unknown", "low", "crit"]
     why = {r["reporter_id"]: r["why"] for r in ranked}
     assert "battery 15 % (low)" in why["low"] and "battery 8 % (critical)" in why["crit"]
@@ -73,16 +104,20 @@ def test_low_battery_is_penalised_and_critical_more() -> None:
 
 
 def test_the_busier_reporter_loses() -> None:
-    ranked = ranking.rank([rep("busy", 1.0), rep("free", 1.2)], LAT, LON, now_ms=NOW,
-                          workloads={"busy": 1})
+    ranked = ranking.rank(
+        [rep("busy", 1.0), rep("free", 1.2)], LAT, LON, now_ms=NOW, workloads={"busy": 1}
+    )
     assert [r["reporter_id"] for r in ranked] == ["free", "busy"]
     assert "1 open task" in ranked[1]["why"] and "no open tasks" in ranked[0]["why"]
     assert ranked[1]["factors"]["workload"] == 1
 
 
 def test_missing_a_required_skill_ranks_after_everyone_who_has_them() -> None:
-    cands = [rep("near", 0.3, skills=("camera",)), rep("far", 15.0, skills=("camera", "drone")),
-             rep("none", 0.2, skills=())]
+    cands = [
+        rep("near", 0.3, skills=("camera",)),
+        rep("far", 15.0, skills=("camera", "drone")),
+        rep("none", 0.2, skills=()),
+    ]
     ranked = ranking.rank(cands, LAT, LON, now_ms=NOW, required=("camera", "drone"))
     assert [r["reporter_id"] for r in ranked] == ["far", "near", "none"]  # fewer missing first
     assert ranked[0]["factors"]["missing_skills"] == []
@@ -91,16 +126,25 @@ def test_missing_a_required_skill_ranks_after_everyone_who_has_them() -> None:
 
 
 def test_off_duty_and_unplaced_reporters_never_appear() -> None:
-    cands = [rep("off", 0.1, on_duty=False), rep("on", 5.0),
-             {**rep("nowhere"), "lat": None, "lon": None}]
+    cands = [
+        rep("off", 0.1, on_duty=False),
+        rep("on", 5.0),
+        {**rep("nowhere"), "lat": None, "lon": None},
+    ]
     assert order(cands) == ["on"]
 
 
 def test_why_reads_like_a_desk_note() -> None:
-    [best] = ranking.rank([rep("a", 1.2, age_s=40, battery=76, skills=("camera",))], LAT, LON,
-                          now_ms=NOW, workloads={"a": 1})
-    assert best["why"] == ("1.2 km, ~11 min by car, fix 40 s old, battery 76 %, 1 open task, "
-                           "has camera")
+    [best] = ranking.rank(
+        [rep("a", 1.2, age_s=40, battery=76, skills=("camera",))],
+        LAT,
+        LON,
+        now_ms=NOW,
+        workloads={"a": 1},
+    )
+    assert best["why"] == (
+        "1.2 km, ~11 min by car, fix 40 s old, battery 76 %, 1 open task, has camera"
+    )
     [walker] = ranking.rank([rep("b", 0.2, skills=("live", "language:en"))], LAT, LON, now_ms=NOW)
     assert "on foot" in walker["why"] and "has language:en" not in walker["why"]
     assert "has live backpack, speaks en" in walker["why"]
@@ -108,14 +152,27 @@ def test_why_reads_like_a_desk_note() -> None:
 
 def test_result_keeps_the_fields_the_desk_uses_and_explains_the_score() -> None:
     [best] = ranking.rank([rep("a", 2.0)], LAT, LON, now_ms=NOW)
-    for field in ("reporter_id", "name", "lat", "lon", "distance_km", "rank", "why", "fix_ts",
-                  "battery", "on_duty", "skills", "factors"):
+    for field in (
+        "reporter_id",
+        "name",
+        "lat",
+        "lon",
+        "distance_km",
+        "rank",
+        "why",
+        "fix_ts",
+        "battery",
+        "on_duty",
+        "skills",
+        "factors",
+    ):
         assert field in best
     f = best["factors"]
     assert best["rank"] == 1 and best["distance_km"] == f["distance_km"] == pytest.approx(2.0)
     parts = f["score"]
-    assert parts["total"] == pytest.approx(parts["eta"] + parts["fix_age"] + parts["battery"]
-                                           + parts["workload"])
+    assert parts["total"] == pytest.approx(
+        parts["eta"] + parts["fix_age"] + parts["battery"] + parts["workload"]
+    )
     assert f["eta_min"] == pytest.approx(parts["eta"], abs=0.1) and f["fix_age_s"] == 30
 
 
@@ -143,43 +200,63 @@ def test_parse_skills() -> None:
 
 
 def test_workload_counts_only_tasks_that_keep_someone_busy() -> None:
-    states = ["created", "offered", "delivered", "accepted", "en_route", "on_scene", "filed",
-              "done", "declined", "cancelled", "expired"]
-    tasks = [{"assignee": "a", "state": s} for s in states] + [{"assignee": None,
-                                                                "state": "offered"}]
+    states = [
+        "created",
+        "offered",
+        "delivered",
+        "accepted",
+        "en_route",
+        "on_scene",
+        "filed",
+        "done",
+        "declined",
+        "cancelled",
+        "expired",
+    ]
+    tasks = [{"assignee": "a", "state": s} for s in states] + [
+        {"assignee": None, "state": "offered"}
+    ]
     assert ranking.count_workloads(tasks) == {"a": 5}
 
 
 # --- properties ------------------------------------------------------------------------------
 
-candidate = st.fixed_dictionaries({
-    "km": st.floats(-40, 40, allow_nan=False), "age_s": st.integers(0, 4 * 3600),
-    "battery": st.none() | st.floats(0, 100, allow_nan=False),
-    "skills": st.lists(st.sampled_from(SKILLS), unique=True, max_size=3),
-    "on_duty": st.booleans(), "workload": st.integers(0, 4)})
+candidate = st.fixed_dictionaries(
+    {
+        "km": st.floats(-40, 40, allow_nan=False),
+        "age_s": st.integers(0, 4 * 3600),
+        "battery": st.none() | st.floats(0, 100, allow_nan=False),
+        "skills": st.lists(st.sampled_from(SKILLS), unique=True, max_size=3),
+        "on_duty": st.booleans(),
+        "workload": st.integers(0, 4),
+    }
+)
 field = st.lists(candidate, min_size=1, max_size=12)
 required = st.lists(st.sampled_from(SKILLS), unique=True, max_size=2)
 
 
 def build(specs: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], dict[str, int]]:
-    cands = [rep(f"r{i:02d}", s["km"], s["age_s"], s["battery"], tuple(s["skills"]),
-                 s["on_duty"]) for i, s in enumerate(specs)]
+    cands = [
+        rep(f"r{i:02d}", s["km"], s["age_s"], s["battery"], tuple(s["skills"]), s["on_duty"])
+        for i, s in enumerate(specs)
+    ]
     return cands, {f"r{i:02d}": s["workload"] for i, s in enumerate(specs)}
 
 
 @settings(max_examples=200, deadline=None)
 @given(field, required, st.integers(1, 15))
 def test_results_are_sorted_on_duty_and_within_the_limit(
-        specs: list[dict[str, Any]], need: list[str], limit: int) -> None:
+    specs: list[dict[str, Any]], need: list[str], limit: int
+) -> None:
     cands, loads = build(specs)
-    ranked = ranking.rank(cands, LAT, LON, now_ms=NOW, required=need, workloads=loads,
-                          limit=limit)
+    ranked = ranking.rank(cands, LAT, LON, now_ms=NOW, required=need, workloads=loads, limit=limit)
     on_duty = {c["reporter_id"] for c in cands if c["on_duty"]}
     assert len(ranked) == min(limit, len(on_duty))
     assert all(r["reporter_id"] in on_duty and r["on_duty"] for r in ranked)
     assert [r["rank"] for r in ranked] == list(range(1, len(ranked) + 1))
-    keys = [(*r["factors"]["tier"], r["factors"]["score"]["total"], r["reporter_id"])
-            for r in ranked]
+    keys = [
+        (*r["factors"]["tier"], r["factors"]["score"]["total"], r["reporter_id"]) for r in ranked
+    ]
     assert keys == sorted(keys)
 
 
@@ -199,12 +276,16 @@ def _improve(spec: dict[str, Any], how: str, amount: float, need: list[str]) -> 
 
 
 @settings(max_examples=300, deadline=None)
-@given(field, required, st.data(),
-       st.sampled_from(["closer", "fresher", "battery", "less busy", "skills"]),
-       st.floats(0, 1, allow_nan=False))
+@given(
+    field,
+    required,
+    st.data(),
+    st.sampled_from(["closer", "fresher", "battery", "less busy", "skills"]),
+    st.floats(0, 1, allow_nan=False),
+)
 def test_improving_one_factor_never_lowers_the_rank(
-        specs: list[dict[str, Any]], need: list[str], data: st.DataObject, how: str,
-        amount: float) -> None:
+    specs: list[dict[str, Any]], need: list[str], data: st.DataObject, how: str, amount: float
+) -> None:
     i = data.draw(st.integers(0, len(specs) - 1))
     specs[i] = {**specs[i], "on_duty": True}
     rid = f"r{i:02d}"
@@ -215,5 +296,5 @@ def test_improving_one_factor_never_lowers_the_rank(
         return ranked.index(rid)
 
     before = position(specs)
-    after = position([*specs[:i], _improve(specs[i], how, amount, need), *specs[i + 1:]])
+    after = position([*specs[:i], _improve(specs[i], how, amount, need), *specs[i + 1 :]])
     assert after <= before

@@ -17,14 +17,19 @@ def test_story_roundtrip() -> None:
     assert schema.decode_event(schema.encode(story)) == story
 
 
-@pytest.mark.parametrize("raw, reason", [
-    ('{"type":"story","story_id":"s","title":"t","stage":"lead","updated_at":1,"extra":1}',
-     "Extra inputs"),
-    ('{"type":"story","story_id":"s","title":"t","stage":"nope","updated_at":1}', "stage"),
-    ('{"type":"location","reporter_id":"r","lat":91,"lon":0,"ts":1,"received_at":1}', "lat"),
-    ('{"type":"martian"}', "type"),
-    ('not json', "not valid JSON"),
-])
+@pytest.mark.parametrize(
+    "raw, reason",
+    [
+        (
+            '{"type":"story","story_id":"s","title":"t","stage":"lead","updated_at":1,"extra":1}',
+            "Extra inputs",
+        ),
+        ('{"type":"story","story_id":"s","title":"t","stage":"nope","updated_at":1}', "stage"),
+        ('{"type":"location","reporter_id":"r","lat":91,"lon":0,"ts":1,"received_at":1}', "lat"),
+        ('{"type":"martian"}', "type"),
+        ("not json", "not valid JSON"),
+    ],
+)
 def test_bad_events_are_refused_with_a_reason(raw: str, reason: str) -> None:
     with pytest.raises(InvalidInput, match=reason):
         schema.decode_event(raw)
@@ -37,8 +42,10 @@ def test_oversized_message_is_refused() -> None:
 
 
 def test_declined_status_message_parses() -> None:
-    msg = schema.decode_client('{"type":"task_status","v":1,"id":"c1","task_id":"t-1",'
-                               '"status":"declined","reason":"on another job"}')
+    msg = schema.decode_client(
+        '{"type":"task_status","v":1,"id":"c1","task_id":"t-1",'
+        '"status":"declined","reason":"on another job"}'
+    )
     assert isinstance(msg, schema.TaskStatus) and msg.reason == "on another job"
 
 

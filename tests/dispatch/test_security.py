@@ -36,7 +36,9 @@ def _ws(srv: Server) -> str:
     return srv.url.replace("http", "ws", 1) + "/ws/reporter"
 
 
-def test_tokens_are_random_256_bit_stored_only_as_hashes_and_shown_once(server: Server, redis_url: str) -> None:
+def test_tokens_are_random_256_bit_stored_only_as_hashes_and_shown_once(
+    server: Server, redis_url: str
+) -> None:
     reps = [_reporter(server, f"r{i}") for i in range(5)]
     tokens = [r["token"] for r in reps]
     assert len(set(tokens)) == 5 and all(len(t) == 43 for t in tokens)  # 32 random bytes, base64url
@@ -57,11 +59,15 @@ def test_tokens_are_random_256_bit_stored_only_as_hashes_and_shown_once(server: 
     blob = "\n".join(everything)
     assert not any(t in blob for t in tokens) and server.admin_token not in blob
     assert auth.hash_token(tokens[0]) in blob
-    shown = httpx.get(f"{server.url}/api/v1/reporters/{reps[0]['reporter_id']}", headers=_admin(server)).json()
+    shown = httpx.get(
+        f"{server.url}/api/v1/reporters/{reps[0]['reporter_id']}", headers=_admin(server)
+    ).json()
     assert "token" not in shown
 
 
-def test_revocation_closes_the_holders_sockets_within_a_second(server: Server, redis_url: str, run: Any) -> None:
+def test_revocation_closes_the_holders_sockets_within_a_second(
+    server: Server, redis_url: str, run: Any
+) -> None:
     rep = _reporter(server)
 
     async def go() -> None:
@@ -80,10 +86,13 @@ def test_revocation_closes_the_holders_sockets_within_a_second(server: Server, r
             with pytest.raises(ConnectionClosed) as info:
                 await asyncio.wait_for(ws.recv(), 2.0)
             assert info.value.rcvd is not None and info.value.rcvd.code == 1008
+
     run(go())
 
 
-def test_auth_only_in_the_first_message_within_5_s_never_in_the_url(server: Server, run: Any) -> None:
+def test_auth_only_in_the_first_message_within_5_s_never_in_the_url(
+    server: Server, run: Any
+) -> None:
     rep = _reporter(server)
 
     async def go() -> None:
@@ -93,26 +102,35 @@ def test_auth_only_in_the_first_message_within_5_s_never_in_the_url(server: Serv
                 await asyncio.wait_for(ws.recv(), 8)
             assert info.value.rcvd is not None and info.value.rcvd.code == 1008
             assert "hello" in info.value.rcvd.reason and 4.5 < time.monotonic() - t0 < 7.5
+
     run(go())
 
 
 def test_origin_allowlist_and_no_compression(redis_url: str, tmp_path: Path, run: Any) -> None:
-    srv = Server(redis_url, tmp_path, extra_env={"NEWSROOM_ALLOWED_ORIGINS": "https://app.example.cn"}).start()
+    srv = Server(
+        redis_url, tmp_path, extra_env={"NEWSROOM_ALLOWED_ORIGINS": "https://app.example.cn"}
+    ).start()
     try:
         rep = _reporter(srv)
 
         async def go() -> None:
-            for origin, ok in (("https://app.example.cn", True), (srv.url, True),
-                               ("http://evil.example", False)):
+            for origin, ok in (
+                ("https://app.example.cn", True),
+                (srv.url, True),
+                ("http://evil.example", False),
+            ):
                 try:
                     async with websockets.connect(_ws(srv), origin=websockets.Origin(origin)) as ws:
                         assert ws.response is not None
-                        assert ws.response.headers.get("Sec-WebSocket-Extensions") is None  # no deflate
+                        assert (
+                            ws.response.headers.get("Sec-WebSocket-Extensions") is None
+                        )  # no deflate
                         await ws.send(json.dumps({"type": "hello", "v": 1, "token": rep["token"]}))
                         assert json.loads(await ws.recv())["type"] == "welcome"
                         assert ok, origin
                 except (websockets.InvalidStatus, ConnectionClosed) as exc:
                     assert not ok, (origin, exc)
+
         run(go())
     finally:
         srv.stop()
@@ -121,15 +139,22 @@ def test_origin_allowlist_and_no_compression(redis_url: str, tmp_path: Path, run
 def test_rate_limits_are_shared_by_every_process(redis_url: str, tmp_path: Path) -> None:
     env = {"NEWSROOM_RATE_TOKEN": "8/60", "NEWSROOM_RATE_IP": "1000/60"}
     a = Server(redis_url, tmp_path, extra_env=env).start()
-    b = Server(redis_url, tmp_path, extra_env={**env, "NEWSROOM_ADMIN_TOKEN": a.admin_token}).start()
+    b = Server(
+        redis_url, tmp_path, extra_env={**env, "NEWSROOM_ADMIN_TOKEN": a.admin_token}
+    ).start()
     try:
         token = _reporter(a)["token"]
         mine = {"Authorization": f"Bearer {token}"}
-        codes = [httpx.get(f"{srv.url}/api/v1/tasks/t-none", headers=mine).status_code
-                 for srv in [a, b] * 6]
+        codes = [
+            httpx.get(f"{srv.url}/api/v1/tasks/t-none", headers=mine).status_code
+            for srv in [a, b] * 6
+        ]
         assert codes[:8] == [404] * 8 and codes[8:] == [429] * 4, codes
         refused = httpx.get(f"{b.url}/api/v1/tasks/t-none", headers=mine)
-        assert "at most 8 in 60 s" in refused.json()["detail"] and int(refused.headers["Retry-After"]) >= 1
+        assert (
+            "at most 8 in 60 s" in refused.json()["detail"]
+            and int(refused.headers["Retry-After"]) >= 1
+        )
         # Another token is not affected.
         assert httpx.get(f"{a.url}/api/v1/tasks/t-none", headers=_admin(a)).status_code == 404
     finally:
@@ -140,38 +165,65 @@ def test_rate_limits_are_shared_by_every_process(redis_url: str, tmp_path: Path)
 def test_rate_limit_per_address(redis_url: str, tmp_path: Path) -> None:
     srv = Server(redis_url, tmp_path, extra_env={"NEWSROOM_RATE_IP": "5/60"}).start()
     try:
-        codes = [httpx.get(f"{srv.url}/api/v1/tasks", headers={"Authorization": f"Bearer x{i}"}).status_code
-                 for i in range(7)]
+        codes = [
+            httpx.get(
+                f"{srv.url}/api/v1/tasks", headers={"Authorization": f"Bearer x{i}"}
+            ).status_code
+            for i in range(7)
+        ]
         assert codes == [401] * 5 + [429] * 2, codes
     finally:
         srv.stop()
 
 
-def test_reporters_see_and_change_only_their_own_and_the_wall_changes_nothing(server: Server, run: Any) -> None:
+def test_reporters_see_and_change_only_their_own_and_the_wall_changes_nothing(
+    server: Server, run: Any
+) -> None:
     me, other = _reporter(server, "甲"), _reporter(server, "乙")
     wall, _ = run(_token(server, "wall"))
-    theirs = httpx.post(server.url + "/api/v1/tasks", headers=_admin(server), json={
-        "title": "theirs", "lat": 27.7, "lon": 112.5, "assignee": other["reporter_id"]}).json()
+    theirs = httpx.post(
+        server.url + "/api/v1/tasks",
+        headers=_admin(server),
+        json={"title": "theirs", "lat": 27.7, "lon": 112.5, "assignee": other["reporter_id"]},
+    ).json()
     mine = {"Authorization": f"Bearer {me['token']}"}
     url = f"{server.url}/api/v1/tasks/{theirs['task_id']}"
     assert httpx.get(url, headers=mine).status_code == 403
-    assert httpx.post(url + "/transitions", json={"state": "accepted"}, headers=mine).status_code == 403
-    assert httpx.get(f"{server.url}/api/v1/reporters/{other['reporter_id']}", headers=mine).status_code == 403
+    assert (
+        httpx.post(url + "/transitions", json={"state": "accepted"}, headers=mine).status_code
+        == 403
+    )
+    assert (
+        httpx.get(f"{server.url}/api/v1/reporters/{other['reporter_id']}", headers=mine).status_code
+        == 403
+    )
     walls = {"Authorization": f"Bearer {wall}"}
     assert httpx.get(url, headers=walls).status_code == 200
-    for method, path, body in (("POST", "/api/v1/tasks", {"title": "x", "lat": 1, "lon": 1}),
-                               ("POST", f"/api/v1/tasks/{theirs['task_id']}/transitions", {"state": "cancelled"}),
-                               ("POST", "/api/v1/reporters", {"name": "x"})):
+    for method, path, body in (
+        ("POST", "/api/v1/tasks", {"title": "x", "lat": 1, "lon": 1}),
+        ("POST", f"/api/v1/tasks/{theirs['task_id']}/transitions", {"state": "cancelled"}),
+        ("POST", "/api/v1/reporters", {"name": "x"}),
+    ):
         assert httpx.request(method, server.url + path, json=body, headers=walls).status_code == 403
 
     async def go() -> None:
         async with websockets.connect(_ws(server)) as ws:
             await ws.send(json.dumps({"type": "hello", "v": 1, "token": me["token"]}))
             await ws.recv()
-            await ws.send(json.dumps({"type": "task_status", "v": 1, "id": "x1", "task_id": theirs["task_id"],
-                                      "status": "accepted"}))
+            await ws.send(
+                json.dumps(
+                    {
+                        "type": "task_status",
+                        "v": 1,
+                        "id": "x1",
+                        "task_id": theirs["task_id"],
+                        "status": "accepted",
+                    }
+                )
+            )
             err = json.loads(await asyncio.wait_for(ws.recv(), 2))
             assert err["code"] == "forbidden" and err["id"] == "x1"
+
     run(go())
     after = httpx.get(url, headers=_admin(server)).json()
     assert after["state"] == "offered" and len(after["timeline"]) == 2

@@ -25,20 +25,35 @@ async def _setup(redis_url: str) -> tuple[Any, dict[str, Any]]:
 def test_create_offers_the_task_and_writes_the_outbox(redis_url: str, run: Any) -> None:
     async def go() -> None:
         r, rep = await _setup(redis_url)
-        task, created = await tasks.create(r, KEYS, DESK, title="Flood at the dam", lat=27.7,
-                                           lon=112.5, assignee=rep["reporter_id"],
-                                           idempotency_key="k1")
+        task, created = await tasks.create(
+            r,
+            KEYS,
+            DESK,
+            title="Flood at the dam",
+            lat=27.7,
+            lon=112.5,
+            assignee=rep["reporter_id"],
+            idempotency_key="k1",
+        )
         assert created and task["state"] == "offered"
         assert [e["state"] for e in task["timeline"]] == ["created", "offered"]
         assert all(e["actor"] == "desk-1" for e in task["timeline"])
         pending = await tasks.pending(r, KEYS, rep["reporter_id"], None)
         assert len(pending) == 1 and f'"task_id":"{task["task_id"]}"' in pending[0][1]
-        again, created2 = await tasks.create(r, KEYS, DESK, title="Flood at the dam", lat=27.7,
-                                             lon=112.5, assignee=rep["reporter_id"],
-                                             idempotency_key="k1")
+        again, created2 = await tasks.create(
+            r,
+            KEYS,
+            DESK,
+            title="Flood at the dam",
+            lat=27.7,
+            lon=112.5,
+            assignee=rep["reporter_id"],
+            idempotency_key="k1",
+        )
         assert not created2 and again["task_id"] == task["task_id"]
         assert len(await tasks.pending(r, KEYS, rep["reporter_id"], None)) == 1
         await r.aclose()
+
     run(go())
 
 
@@ -47,13 +62,14 @@ def test_ack_marks_delivered_and_stops_redelivery(redis_url: str, run: Any) -> N
         r, rep = await _setup(redis_url)
         rid = rep["reporter_id"]
         task, _ = await tasks.create(r, KEYS, DESK, title="t", lat=27.7, lon=112.5, assignee=rid)
-        (cursor, _msg), = await tasks.pending(r, KEYS, rid, None)
+        ((cursor, _msg),) = await tasks.pending(r, KEYS, rid, None)
         with pytest.raises(InvalidInput, match="never sent"):
             await tasks.ack(r, KEYS, rid, "99999999999999-0")
         await tasks.ack(r, KEYS, rid, cursor)
         assert (await tasks.get(r, KEYS, task["task_id"]))["state"] == "delivered"
         assert await tasks.pending(r, KEYS, rid, None) == []
         await r.aclose()
+
     run(go())
 
 
@@ -79,6 +95,7 @@ def test_reporter_status_is_idempotent_and_checked(redis_url: str, run: Any) -> 
         with pytest.raises(Forbidden):
             await tasks.change(r, KEYS, me, tid, "cancelled")
         await r.aclose()
+
     run(go())
 
 
@@ -90,6 +107,7 @@ def test_out_of_order_fixes_never_move_back(redis_url: str, run: Any) -> None:
 
         def fix(ts: int, lat: float) -> schema.Location:
             return schema.Location(reporter_id=rid, lat=lat, lon=112.5, ts=ts, received_at=t)
+
         assert await reporters.apply_fix(r, KEYS, fix(t - 1000, 27.70))
         assert not await reporters.apply_fix(r, KEYS, fix(t - 5000, 27.60))  # older, queued offline
         assert not await reporters.apply_fix(r, KEYS, fix(t - 1000, 27.65))  # duplicate time
@@ -99,4 +117,5 @@ def test_out_of_order_fixes_never_move_back(redis_url: str, run: Any) -> None:
         near = await reporters.nearest(r, KEYS, 27.701, 112.5, 3)
         assert near[0]["reporter_id"] == rid and "km" in near[0]["why"]
         await r.aclose()
+
     run(go())

@@ -28,8 +28,11 @@ def test_up_serves_everything_and_keeps_data_across_restarts(tmp_path: Path) -> 
         positioned = [r for r in reps if r["lat"] is not None]
         assert len(positioned) >= 20, "simulated reporters have positions"
         rep = httpx.post(srv.url + "/api/v1/reporters", json={"name": "赵敏"}, headers=admin).json()
-        task = httpx.post(srv.url + "/api/v1/tasks", headers=admin, json={
-            "title": "kept", "lat": 27.7, "lon": 112.5, "assignee": rep["reporter_id"]}).json()
+        task = httpx.post(
+            srv.url + "/api/v1/tasks",
+            headers=admin,
+            json={"title": "kept", "lat": 27.7, "lon": 112.5, "assignee": rep["reporter_id"]},
+        ).json()
     finally:
         srv.stop()
     banner = srv.log_path.read_text()

@@ -37,7 +37,11 @@ class Phone:
             try:
                 async with websockets.connect(url, open_timeout=3, close_timeout=1) as ws:
                     self.connects += 1
-                    await ws.send(json.dumps({"type": "hello", "v": 1, "token": self.token, "resume": self.cursor}))
+                    await ws.send(
+                        json.dumps(
+                            {"type": "hello", "v": 1, "token": self.token, "resume": self.cursor}
+                        )
+                    )
                     while not stop.is_set():
                         try:
                             raw = await asyncio.wait_for(ws.recv(), 0.2)
@@ -57,8 +61,13 @@ class Phone:
                 await asyncio.sleep(0.1)
 
 
-async def create_task(client: httpx.AsyncClient, urls: list[str], admin: str, body: dict[str, Any],
-                      give_up_s: float = 60) -> dict[str, Any]:
+async def create_task(
+    client: httpx.AsyncClient,
+    urls: list[str],
+    admin: str,
+    body: dict[str, Any],
+    give_up_s: float = 60,
+) -> dict[str, Any]:
     """POST a task with an Idempotency-Key, retrying (same key) on any server until one answers.
     Only an answer with 200/201 counts as acknowledged."""
     key = str(uuid.uuid4())

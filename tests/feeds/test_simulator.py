@@ -26,8 +26,14 @@ def china_ms(hour: int, minute: int = 0) -> int:
 NOON = china_ms(12)
 
 
-def simulate(seed: int = 1, rate: float = 1.0, seconds: int = 600, dt: float = 1.0,
-             start: int = NOON, **kwargs: int) -> list[SimEvent]:
+def simulate(
+    seed: int = 1,
+    rate: float = 1.0,
+    seconds: int = 600,
+    dt: float = 1.0,
+    start: int = NOON,
+    **kwargs: int,
+) -> list[SimEvent]:
     """Every event of a run, starting with the initial state."""
     room = Newsroom(seed, start_ms=start, rate=rate, **kwargs)
     events = room.step(start, 0)
@@ -55,8 +61,11 @@ def check_invariants(events: Iterable[SimEvent]) -> None:
             assert on_duty.get(event.reporter_id), "a reporter off duty is never tracked"
             assert distance_m(CENTRE, (event.lat, event.lon)) <= RADIUS_M + 50
             assert event.speed_mps is not None
-            assert (event.speed_mps == 0 or WALK_MPS[0] <= event.speed_mps <= WALK_MPS[1]
-                    or DRIVE_MPS[0] <= event.speed_mps <= DRIVE_MPS[1]), event.speed_mps
+            assert (
+                event.speed_mps == 0
+                or WALK_MPS[0] <= event.speed_mps <= WALK_MPS[1]
+                or DRIVE_MPS[0] <= event.speed_mps <= DRIVE_MPS[1]
+            ), event.speed_mps
             assert event.battery is not None and 0 <= event.battery <= 100
             assert event.accuracy_m is not None and 5 <= event.accuracy_m <= 30
             assert event.ts > last_fix.get(event.reporter_id, 0), "fixes must be newer each time"
@@ -106,12 +115,17 @@ def test_a_long_run_keeps_every_invariant() -> None:
 
 
 @settings(max_examples=30, deadline=None, database=None)
-@given(seed=st.integers(0, 2**32), rate=st.floats(0.5, 5.0),
-       dts=st.lists(st.floats(0.0, 60.0), max_size=10), reporters=st.integers(1, 30),
-       stories=st.integers(1, 40), start_hour=st.integers(0, 23))
-def test_invariants_hold_for_any_seed_and_steps(seed: int, rate: float, dts: list[float],
-                                                reporters: int, stories: int,
-                                                start_hour: int) -> None:
+@given(
+    seed=st.integers(0, 2**32),
+    rate=st.floats(0.5, 5.0),
+    dts=st.lists(st.floats(0.0, 60.0), max_size=10),
+    reporters=st.integers(1, 30),
+    stories=st.integers(1, 40),
+    start_hour=st.integers(0, 23),
+)
+def test_invariants_hold_for_any_seed_and_steps(
+    seed: int, rate: float, dts: list[float], reporters: int, stories: int, start_hour: int
+) -> None:
     start = china_ms(start_hour)
     room = Newsroom(seed, start_ms=start, rate=rate, reporters=reporters, stories=stories)
     events, now = room.step(start, 0), start
@@ -141,20 +155,25 @@ def test_roster_is_chinese_named_and_the_same_for_every_seed() -> None:
 
 
 def test_reporters_walk_and_drive() -> None:
-    speeds = [e.speed_mps for e in simulate(seed=4, rate=5, seconds=1800)
-              if isinstance(e, Location) and e.speed_mps]
+    speeds = [
+        e.speed_mps
+        for e in simulate(seed=4, rate=5, seconds=1800)
+        if isinstance(e, Location) and e.speed_mps
+    ]
     assert any(s <= WALK_MPS[1] for s in speeds) and any(s >= DRIVE_MPS[0] for s in speeds)
 
 
 def test_stories_move_through_the_pipeline_and_new_leads_keep_it_full() -> None:
-    events = [e for e in simulate(seed=5, rate=10, seconds=1800, reporters=3)
-              if isinstance(e, Story)]
+    events = [
+        e for e in simulate(seed=5, rate=10, seconds=1800, reporters=3) if isinstance(e, Story)
+    ]
     latest: dict[str, str] = {}
     in_progress_at_start = None
     for e in events:
         if in_progress_at_start is None and e.updated_at > NOON:
-            in_progress_at_start = sum(s not in ("published", "spiked", "corrected")
-                                       for s in latest.values())
+            in_progress_at_start = sum(
+                s not in ("published", "spiked", "corrected") for s in latest.values()
+            )
         latest[e.story_id] = e.stage
     stages = Counter(latest.values())
     assert stages["published"] + stages["corrected"] > 40, "five hours publish a lot"
@@ -166,8 +185,11 @@ def test_stories_move_through_the_pipeline_and_new_leads_keep_it_full() -> None:
 
 def test_breaking_news_spikes_the_audience_on_its_channels() -> None:
     events = simulate(seed=6, rate=10, seconds=3600, dt=2.0, reporters=3)
-    breaking = {e.story_id for e in events if isinstance(e, Story)
-                and e.priority == "breaking" and e.stage == "published"}
+    breaking = {
+        e.story_id
+        for e in events
+        if isinstance(e, Story) and e.priority == "breaking" and e.stage == "published"
+    }
     spiked = [e for e in events if isinstance(e, Traffic) and e.story_id]
     assert breaking and spiked
     assert {e.story_id for e in spiked} <= breaking
@@ -179,8 +201,11 @@ def test_audience_is_low_at_night_and_high_at_noon() -> None:
         assert audience.daily_factor(china_ms(3), ch) < audience.daily_factor(NOON, ch) / 3
 
     def views(start: int) -> int:
-        return sum((e.views or e.reach or 0) for e in simulate(seed=1, seconds=600, start=start)
-                   if isinstance(e, Traffic))
+        return sum(
+            (e.views or e.reach or 0)
+            for e in simulate(seed=1, seconds=600, start=start)
+            if isinstance(e, Traffic)
+        )
 
     assert views(china_ms(3)) < views(NOON) / 3
 

@@ -25,8 +25,9 @@ KEYS = Keys("simtest")
 pytestmark = pytest.mark.integration
 
 
-def test_runner_fills_the_newsroom_and_a_rerun_adds_no_reporters_or_tokens(redis_url: str,
-                                                                           run: Run) -> None:
+def test_runner_fills_the_newsroom_and_a_rerun_adds_no_reporters_or_tokens(
+    redis_url: str, run: Run
+) -> None:
     async def scenario() -> None:
         r = db.connect(redis_url)
         try:
@@ -42,8 +43,9 @@ def test_runner_fills_the_newsroom_and_a_rerun_adds_no_reporters_or_tokens(redis
             assert all(p["lat"] is not None for p in roster if p["reporter_id"] in tracked)
             assert len(await stories.all_stories(r, KEYS)) >= 40
             hour = await stories.traffic_last_hour(r, KEYS)
-            assert all(sum(1 for v in views if v) >= 59 for views in hour.values()), \
+            assert all(sum(1 for v in views if v) >= 59 for views in hour.values()), (
                 "the hour chart is full from the first minute"
+            )
             tokens = await r.smembers(KEYS.tokens)
             assert len(tokens) == 30
             created = {p["reporter_id"]: p["created_at"] for p in roster}
@@ -77,8 +79,9 @@ def own_redis() -> Iterator[EmbeddedRedis]:
     shutil.rmtree(tmp, ignore_errors=True)
 
 
-def test_runner_rides_out_a_redis_restart(own_redis: EmbeddedRedis, run: Run,
-                                          caplog: pytest.LogCaptureFixture) -> None:
+def test_runner_rides_out_a_redis_restart(
+    own_redis: EmbeddedRedis, run: Run, caplog: pytest.LogCaptureFixture
+) -> None:
     async def scenario() -> None:
         r = db.connect(own_redis.url)
         stop = asyncio.Event()
@@ -120,8 +123,9 @@ def test_runner_without_redis_keeps_trying_until_stopped(run: Run, tmp_path: Pat
     run(scenario())
 
 
-def test_main_prints_progress(redis_url: str, run: Run, capsys: pytest.CaptureFixture[str],
-                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_main_prints_progress(
+    redis_url: str, run: Run, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(sim_run, "PROGRESS_EVERY_S", 0.5)
     code = run(sim_run.main(Settings(tenant="simtest"), redis_url, seed=1, rate=20, duration_s=1.6))
     assert code == 0

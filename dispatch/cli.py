@@ -73,8 +73,18 @@ def cmd_reporter(args: argparse.Namespace, settings: Settings) -> int:
     url = args.url or settings.public_url.replace("http", "ws", 1) + "/ws/reporter"
     state = Path(args.state_file) if args.state_file else None
     client = ReporterClient(url, args.token, state_file=state)
-    print(f"connecting to {url}", file=sys.stderr, flush=True)
-    return asyncio.run(client.run())
+    print(
+        f"connecting to {url}; type 'accept TASK_ID', 'decline TASK_ID REASON', "
+        "'en_route|on_scene|filed|done TASK_ID' to answer",
+        file=sys.stderr,
+        flush=True,
+    )
+
+    async def go() -> int:
+        client.read_commands()
+        return await client.run()
+
+    return asyncio.run(go())
 
 
 def cmd_reporters(args: argparse.Namespace, settings: Settings) -> int:

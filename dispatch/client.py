@@ -1,8 +1,14 @@
 """The reference reporter client (`newsroom reporter`): protocol v1 over the websockets library.
 
 Connects, says hello with the token (and the last cursor it processed), prints every pushed
-task once (deduplicated by task_id + version), acknowledges it after printing, answers
-pings, and reconnects with backoff, resuming from its cursor.
+task once (deduplicated by task_id + version), acknowledges it after printing, and reconnects
+with backoff, resuming from its cursor. Lines typed on standard input change a task's status:
+
+    accept TASK_ID            decline TASK_ID REASON...
+    en_route TASK_ID          on_scene TASK_ID          filed TASK_ID          done TASK_ID
+
+A command typed while disconnected waits and is sent (once, with its client-made id) on
+reconnect.
 """
 
 from __future__ import annotations
@@ -10,6 +16,8 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+import threading
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
@@ -18,6 +26,33 @@ import websockets
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 FATAL_CODES = {1008}  # policy: wrong token, revoked: reconnecting will not help
+VERBS = {
+    "accept": "accepted",
+    "decline": "declined",
+    "en_route": "en_route",
+    "on_scene": "on_scene",
+    "filed": "filed",
+    "done": "done",
+}
+
+
+def parse_command(line: str) -> dict[str, Any]:
+    """A typed line as a task_status message; ValueError with usage for anything else."""
+    words = line.split(maxsplit=2)
+    if len(words) < 2 or words[0] not in VERBS:
+        raise ValueError("usage: accept|decline|en_route|on_scene|filed|done TASK_ID [REASON]")
+    status = VERBS[words[0]]
+    reason = words[2] if len(words) > 2 else ""
+    if status == "declined" and not reason:
+        raise ValueError("decline needs a reason: decline TASK_ID REASON...")
+    return {
+        "type": "task_status",
+        "v": 1,
+        "id": uuid.uuid4().hex,
+        "task_id": words[1],
+        "status": status,
+        "reason": reason,
+    }
 
 
 def describe(msg: dict[str, Any]) -> str:
@@ -46,6 +81,7 @@ class ReporterClient:
         self.on_message = on_message
         self.cursor: str | None = None
         self.seen: set[tuple[str, int]] = set()
+        self.outgoing: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         if state_file and state_file.exists():
             self.cursor = state_file.read_text().strip() or None
 
@@ -60,32 +96,64 @@ class ReporterClient:
             await ws.send(
                 json.dumps({"type": "hello", "v": 1, "token": self.token, "resume": self.cursor})
             )
-            async for raw in ws:
-                msg = json.loads(raw)
-                kind = msg.get("type")
-                if kind == "welcome":
-                    rep = msg["reporter"]
-                    print(
-                        f"connected as {rep['name']} ({rep['reporter_id']}); waiting for tasks",
-                        file=self.out,
-                        flush=True,
-                    )
-                elif kind in ("task", "task_update"):
-                    key = (msg["task"]["task_id"], int(msg["task"]["version"]))
-                    if key not in self.seen:
-                        self.seen.add(key)
-                        print(describe(msg), file=self.out, flush=True)
-                        if self.on_message:
-                            self.on_message(msg)
-                    self.cursor = msg["cursor"]
-                    self._save()
-                    await ws.send(json.dumps({"type": "ack", "v": 1, "cursor": msg["cursor"]}))
-                elif kind == "error":
-                    print(
-                        f"server error {msg.get('code')}: {msg.get('text')}",
-                        file=sys.stderr,
-                        flush=True,
-                    )
+            sender = asyncio.create_task(self._send_commands(ws))
+            try:
+                await self._receive(ws)
+            finally:
+                sender.cancel()
+
+    async def _send_commands(self, ws: Any) -> None:
+        while True:
+            msg = await self.outgoing.get()
+            try:
+                await ws.send(json.dumps(msg))
+            except ConnectionClosed:
+                self.outgoing.put_nowait(msg)  # kept for the next connection, same id
+                raise
+
+    def read_commands(self, stream: TextIO = sys.stdin) -> None:
+        """Queue the status commands typed on `stream`, from a daemon thread (a blocked read
+        must not keep the program from exiting)."""
+        loop = asyncio.get_running_loop()
+
+        def reader() -> None:
+            for line in stream:
+                if not line.strip():
+                    continue
+                try:
+                    loop.call_soon_threadsafe(self.outgoing.put_nowait, parse_command(line))
+                except ValueError as exc:
+                    print(exc, file=sys.stderr, flush=True)
+
+        threading.Thread(target=reader, name="commands", daemon=True).start()
+
+    async def _receive(self, ws: Any) -> None:
+        async for raw in ws:
+            msg = json.loads(raw)
+            kind = msg.get("type")
+            if kind == "welcome":
+                rep = msg["reporter"]
+                print(
+                    f"connected as {rep['name']} ({rep['reporter_id']}); waiting for tasks",
+                    file=self.out,
+                    flush=True,
+                )
+            elif kind in ("task", "task_update"):
+                key = (msg["task"]["task_id"], int(msg["task"]["version"]))
+                if key not in self.seen:
+                    self.seen.add(key)
+                    print(describe(msg), file=self.out, flush=True)
+                    if self.on_message:
+                        self.on_message(msg)
+                self.cursor = msg["cursor"]
+                self._save()
+                await ws.send(json.dumps({"type": "ack", "v": 1, "cursor": msg["cursor"]}))
+            elif kind == "error":
+                print(
+                    f"server error {msg.get('code')}: {msg.get('text')}",
+                    file=sys.stderr,
+                    flush=True,
+                )
 
     async def run(self, reconnect: bool = True) -> int:
         delay = 0.5

@@ -71,12 +71,13 @@ def test_reporter_cli_prints_pushed_tasks(server: Any) -> None:
             ws_url,
         ],
         env=server.env,
+        stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
     try:
-        assert proc.stdout is not None
+        assert proc.stdout is not None and proc.stdin is not None
         assert "connected as 张伟" in proc.stdout.readline()
         task = httpx.post(
             server.url + "/api/v1/tasks",
@@ -98,6 +99,23 @@ def test_reporter_cli_prints_pushed_tasks(server: Any) -> None:
                 break
             time.sleep(0.1)
         assert state == "delivered"
+        # Typed commands answer the task: accept it, then say we are on the way.
+        proc.stdin.write(f"accept {task['task_id']}\nen_route {task['task_id']}\n")
+        proc.stdin.flush()
+        assert "accepted" in proc.stdout.readline() and "en_route" in proc.stdout.readline()
+        got = httpx.get(f"{server.url}/api/v1/tasks/{task['task_id']}", headers=admin).json()
+        assert [e["state"] for e in got["timeline"]][-2:] == ["accepted", "en_route"]
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_reporter_commands_parse_or_say_how() -> None:
+    from dispatch.client import parse_command
+
+    msg = parse_command("decline t-1 stuck in traffic")
+    assert (msg["status"], msg["task_id"], msg["reason"]) == ("declined", "t-1", "stuck in traffic")
+    assert parse_command("done t-1")["status"] == "done"
+    for bad in ("decline t-1", "fly t-1", "accept"):
+        with pytest.raises(ValueError, match="decline|usage"):
+            parse_command(bad)

@@ -431,3 +431,50 @@ def test_a_client_that_stops_acknowledging_gets_a_bounded_window_and_slows_no_on
         run(go())
     finally:
         srv.stop()
+
+
+def test_two_supervisors_on_two_processes_one_winner_and_a_clear_conflict(
+    redis_url: str, tmp_path: Path, run: Any
+) -> None:
+    a = Server(redis_url, tmp_path, extra_env=BULK).start()
+    b = Server(
+        redis_url, tmp_path, extra_env={**BULK, "NEWSROOM_ADMIN_TOKEN": a.admin_token}
+    ).start()
+    try:
+        admin = {"Authorization": f"Bearer {a.admin_token}"}
+        first, second, third = _reporters(a, 3)
+        task = httpx.post(
+            a.url + "/api/v1/tasks",
+            headers=admin,
+            json={"title": "t", "lat": 27.7, "lon": 112.5, "assignee": first["reporter_id"]},
+        ).json()
+
+        async def both() -> list[httpx.Response]:
+            async with httpx.AsyncClient() as client:
+                return list(
+                    await asyncio.gather(
+                        *(
+                            client.post(
+                                f"{srv.url}/api/v1/tasks/{task['task_id']}/transitions",
+                                headers=admin,
+                                json={
+                                    "state": "offered",
+                                    "assignee": who["reporter_id"],
+                                    "expected_version": task["version"],
+                                },
+                            )
+                            for srv, who in ((a, second), (b, third))
+                        )
+                    )
+                )
+
+        for _ in range(5):
+            answers = run(both())
+            codes = sorted(r.status_code for r in answers)
+            assert codes == [200, 409], [r.text for r in answers]
+            loser = next(r for r in answers if r.status_code == 409).json()
+            assert loser["error"] == "version_conflict" and "reload" in loser["detail"]
+            task = httpx.get(f"{a.url}/api/v1/tasks/{task['task_id']}", headers=admin).json()
+    finally:
+        a.stop()
+        b.stop()

@@ -140,7 +140,7 @@ async def serve(
     try:
         app = create_app(settings, url)
         server = uvicorn.Server(uvicorn_config(app, settings))
-        jobs = [asyncio.create_task(server.serve(), name="web")]
+        jobs = [asyncio.create_task(_serve(server), name="web")]
         if demo:
             jobs.append(asyncio.create_task(_demo(app, seed, rate), name="simulator"))
         if banner:
@@ -153,6 +153,13 @@ async def serve(
                 await job
     finally:
         db_release(embedded)
+
+
+async def _serve(server: uvicorn.Server) -> None:
+    try:
+        await server.serve()
+    except KeyboardInterrupt:
+        pass  # the Ctrl-C or SIGTERM uvicorn re-raises after its graceful shutdown: we are done
 
 
 def db_release(embedded: object) -> None:

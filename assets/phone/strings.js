@@ -25,6 +25,7 @@ export const STRINGS = {
     link_offline: "离线",
     banner_offline: "离线 — 操作已保存在手机上, 恢复连接后自动发送",
     banner_connecting: "正在连接服务器…",
+    banner_wait: "服务器繁忙, 稍后自动重连",
     banner_queued: "待发送 {n} 项",
     duty_on: "在岗",
     duty_off: "离岗",
@@ -59,6 +60,9 @@ export const STRINGS = {
     cancelled_note: "值班台已取消此任务",
     dismiss: "移除",
     deadline: "截止 {time}",
+    answer_within: "请在 {left} 内应答",
+    answer_late: "应答时限已到",
+    expired_note: "未在时限内应答, 任务已退回值班台",
     age_s: "{n}秒",
     age_min: "{n}分钟",
     age_h: "{n}小时",
@@ -98,6 +102,7 @@ export const STRINGS = {
     link_offline: "Offline",
     banner_offline: "Offline — changes are kept on the phone and sent when the connection is back",
     banner_connecting: "Connecting to the server…",
+    banner_wait: "The server is busy; reconnecting shortly",
     banner_queued: "{n} waiting to send",
     duty_on: "On duty",
     duty_off: "Off duty",
@@ -132,6 +137,9 @@ export const STRINGS = {
     cancelled_note: "The desk cancelled this task",
     dismiss: "Remove",
     deadline: "Due {time}",
+    answer_within: "Answer within {left}",
+    answer_late: "Time to answer is up",
+    expired_note: "Not answered in time; the task went back to the desk",
     age_s: "{n} s",
     age_min: "{n} min",
     age_h: "{n} h",
@@ -166,6 +174,12 @@ export function pickLang(requested, saved, browser) {
     if (LANGS.includes(candidate)) return candidate;
   }
   return String(browser || "").toLowerCase().startsWith("zh") ? "zh" : "en";
+}
+
+/** A countdown ("0:25", "9:58") for an offer's time to answer. */
+export function countdown(ms) {
+  const s = Math.max(0, Math.ceil(ms / 1000));
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
 }
 
 /** A short age ("3分钟", "45 s"), like dashboards/i18n.py's age(). */

@@ -6,6 +6,7 @@ duty; a wrong or revoked token returns to the login screen with the reason."""
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from dispatch import auth, db, lifecycle
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "img"
+ERRORS: list[str] = []  # uncaught errors in the phone pages of the running test
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True,
          "has_touch": True}
 
@@ -54,6 +56,13 @@ class Api:
         return self.http.get(f"/api/v1/reporters/{reporter_id}").json()  # type: ignore[no-any-return]
 
 
+@pytest.fixture(autouse=True)
+def no_script_errors() -> Iterator[None]:
+    ERRORS.clear()
+    yield
+    assert ERRORS == [], ERRORS
+
+
 def wait_for(check: Any, timeout: float = 5.0) -> Any:
     deadline = time.monotonic() + timeout
     while True:
@@ -64,8 +73,10 @@ def wait_for(check: Any, timeout: float = 5.0) -> Any:
 
 
 def phone(browser: Browser, url: str, token: str, **options: Any) -> tuple[BrowserContext, Page]:
+    """A phone-sized page on /r, logged in; uncaught script errors fail the test at the end."""
     context = browser.new_context(**PHONE, **options)
     page = context.new_page()
+    page.on("pageerror", lambda exc: ERRORS.append(str(exc)))
     page.goto(f"{url}/r")
     page.fill("#login-token", token)
     page.click("#login-submit")
@@ -75,24 +86,7 @@ def phone(browser: Browser, url: str, token: str, **options: Any) -> tuple[Brows
 
 def desk(browser: Browser, server: Any) -> Page:
     page = browser.new_page(viewport={"width": 1600, "height": 1000})
-    import os
-    if os.environ.get("NR_DEBUG"):
-        log = open("/tmp/phonedev/desklog.txt", "w")
-        t0 = time.time()
-        def req(r):
-            if "_dash-update" in r.url:
-                print("REQ", round(time.time()-t0, 2), (r.post_data or "")[:600], file=log, flush=True)
-        def resp(r):
-            if "_dash-update" in r.url:
-                try:
-                    body = r.text()[:400]
-                except Exception as e:
-                    body = str(e)
-                print("RESP", round(time.time()-t0, 2), r.status, body, file=log, flush=True)
-        page.on("request", req)
-        page.on("response", resp)
-        page.on("console", lambda m: print("CONSOLE", round(time.time()-t0, 2), m.type, m.text[:200], file=log, flush=True))
-        page._dbg = (log, t0)
+    page.goto(f"{server.url}/desk?lang=en")
     page.fill("input[name=token]", server.admin_token)
     page.click("#desk-login button[type=submit]")
     page.wait_for_selector("#desk-title", timeout=15_000)
@@ -100,8 +94,6 @@ def desk(browser: Browser, server: Any) -> Page:
 
 
 def pick(page: Page, task_id: str) -> None:
-    if hasattr(page, "_dbg"):
-        print("PICK", round(time.time()-page._dbg[1], 2), task_id, file=page._dbg[0], flush=True)
     page.click(f'#desk-tasks [data-task-id="{task_id}"]', timeout=10_000)
     page.wait_for_selector(f'#desk-timeline [data-task-id="{task_id}"]', timeout=10_000)
 
@@ -119,7 +111,8 @@ def test_phone_accepts_declines_and_queues_offline(server: Any, redis_url: str,
     page.wait_for_selector(card, timeout=2_000)
     assert "task-breaking" in (page.get_attribute(card, "class") or "")
     assert page.inner_text(f"{card} .task-title") == "水库防汛检查"
-    assert page.get_attribute(f"{card} .nav-geo", "href") == "geo:27.73420,112.53310?q=27.73420,112.53310"
+    geo = "geo:27.73420,112.53310?q=27.73420,112.53310"
+    assert page.get_attribute(f"{card} .nav-geo", "href") == geo
 
     page.click(f"{card} button[data-action=accepted]")
     assert wait_for(lambda: api.get(flood)["state"] == "accepted")
@@ -138,7 +131,7 @@ def test_phone_accepts_declines_and_queues_offline(server: Any, redis_url: str,
     first_card = page.query_selector("#tasks .task")
     assert first_card is not None and first_card.get_attribute("data-task-id") == traffic
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / "phone.png"))
+    page.screenshot(path=str(SCREENSHOTS / "phone.png"), animations="disabled")
     page.click(f"{second} button[data-action=declined]")
     page.click(f"{second} .decline-confirm")
     assert page.is_visible(f"{second} .decline-error")
@@ -208,7 +201,8 @@ def test_phone_shares_location_only_on_duty_and_follows_the_desk(server: Any, re
     assert api.where(rep["reporter_id"])["lat"] == pytest.approx(27.7401)
 
     # The desk cancels one task (the card is marked) and reassigns another (the card goes).
-    kept, moved = api.task("Cancelled later", rep["reporter_id"]), api.task("Reassigned", rep["reporter_id"])
+    kept = api.task("Cancelled later", rep["reporter_id"])
+    moved = api.task("Reassigned", rep["reporter_id"])
     page.wait_for_selector(f'.task[data-task-id="{moved}"]', timeout=2_000)
     api.move(kept, {"state": "cancelled"})
     page.wait_for_selector(f'.task.task-closed[data-task-id="{kept}"][data-state=cancelled]',
@@ -216,6 +210,22 @@ def test_phone_shares_location_only_on_duty_and_follows_the_desk(server: Any, re
     assert page.is_hidden(f'.task[data-task-id="{kept}"] .task-actions')
     api.move(moved, {"state": "offered", "assignee": other["reporter_id"]})
     page.wait_for_selector(f'.task[data-task-id="{moved}"]', state="detached", timeout=5_000)
+
+    # A queued change the task has moved past meanwhile: the server's refusal shows on the card.
+    again = api.task("Offered again", rep["reporter_id"])
+    card = f'.task[data-task-id="{again}"]'
+    page.click(f"{card} button[data-action=accepted]", timeout=2_000)
+    assert wait_for(lambda: api.get(again)["state"] == "accepted")
+    page.wait_for_selector(f"{card}[data-state=accepted]")
+    context.set_offline(True)
+    page.wait_for_selector("body[data-link=offline]", timeout=5_000)
+    page.click(f"{card} button[data-action=en_route]")
+    api.move(again, {"state": "offered", "assignee": rep["reporter_id"]})
+    context.set_offline(False)
+    error = page.wait_for_selector(f"{card} .task-error:not([hidden])", timeout=10_000)
+    assert error is not None and "cannot become en_route" in error.inner_text()
+    page.wait_for_selector(f"{card}[data-state=offered][data-pending=''] .act-accepted")
+    assert "en_route" not in [entry["state"] for entry in api.get(again)["timeline"]]
     context.close()
 
 
@@ -223,6 +233,7 @@ def test_phone_wrong_or_revoked_token_returns_to_login(server: Any, redis_url: s
                                                        browser: Browser) -> None:
     context = browser.new_context(**PHONE, locale="en-US")
     page = context.new_page()
+    page.on("pageerror", lambda exc: ERRORS.append(str(exc)))
     page.goto(f"{server.url}/r")
     page.fill("#login-token", "not-a-token")
     page.click("#login-submit")

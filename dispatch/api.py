@@ -12,7 +12,16 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from dispatch import auth, escalation, ratelimit, reporters, schema, stories, tasks
+from dispatch import (
+    auth,
+    escalation,
+    ratelimit,
+    reporters,
+    schema,
+    stories,
+    task_edits,
+    tasks,
+)
 from dispatch.auth import Principal
 from dispatch.errors import NewsroomError, RateLimited
 from dispatch.runtime import Runtime
@@ -197,6 +206,24 @@ async def transition(
         rt.redis, rt.keys, task, body.reason, rt.settings.ack_timeouts, rt.settings.auto_reoffer
     )
     return task
+
+
+class TaskEdit(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    title: str | None = Field(default=None, min_length=1, max_length=200)
+    brief: str | None = Field(default=None, max_length=4000)
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=180)
+    priority: schema.Priority | None = None
+    deadline: int | None = Field(default=None, ge=0)
+    expected_version: int | None = None
+
+
+@router.patch("/tasks/{task_id}", tags=["tasks"])
+async def edit_task(task_id: str, body: TaskEdit, who: Who, rt: RT) -> dict[str, Any]:
+    """Edit an open task's details; the assignee gets a task_update with change `edited`."""
+    fields = body.model_dump(exclude_unset=True, exclude={"expected_version"})
+    return await task_edits.edit(rt.redis, rt.keys, who, task_id, fields, body.expected_version)
 
 
 @router.get("/alerts", tags=["alerts"])

@@ -65,7 +65,7 @@ return prev
 """
 
 
-def _push(kind: str, task: schema.Task, change: str = "") -> dict[str, str]:
+def push(kind: str, task: schema.Task, change: str = "") -> dict[str, str]:
     body: dict[str, Any] = {"type": kind, "v": schema.V}
     if change:
         body["change"] = change
@@ -120,7 +120,7 @@ def _event(task: schema.Task, actor: str, reason: str = "") -> dict[str, str]:
     return {"event": schema.encode(ev)}
 
 
-def _write(
+def write(
     pipe: Any,
     keys: Keys,
     task: schema.Task,
@@ -195,13 +195,13 @@ async def create(
                 if idem:
                     pipe.set(idem, task.task_id, ex=IDEMPOTENCY_TTL_S)
                 pipe.zadd(keys.tasks_all, {task.task_id: now})
-                _write(pipe, keys, task, actor.subject, "", [])
+                write(pipe, keys, task, actor.subject, "", [])
                 final = task
                 if assignee:
                     final = task.model_copy(
                         update={**_offer(task, assignee, now, ack_timeouts), "version": 2}
                     )
-                    _write(pipe, keys, final, actor.subject, "", [(assignee, _push("task", final))])
+                    write(pipe, keys, final, actor.subject, "", [(assignee, push("task", final))])
                 await pipe.execute()
                 return await get(r, keys, final.task_id), True
             except WatchError:
@@ -265,15 +265,15 @@ async def change(
                 pushes: list[tuple[str, dict[str, str]]] = []
                 if target == "offered":
                     if task.assignee and task.assignee != assignee:
-                        pushes.append((task.assignee, _push("task_update", new, "reassigned")))
-                    pushes.append((new.assignee or "", _push("task", new)))
+                        pushes.append((task.assignee, push("task_update", new, "reassigned")))
+                    pushes.append((new.assignee or "", push("task", new)))
                 elif new.assignee and target != "delivered":
                     kind = {"cancelled": "cancelled", "expired": "expired"}.get(target, "status")
-                    pushes.append((new.assignee, _push("task_update", new, kind)))
+                    pushes.append((new.assignee, push("task_update", new, kind)))
                 pipe.multi()
                 if target == "offered":
                     pipe.zrem(keys.timers, timer_member(task))  # the previous offer's timer
-                _write(pipe, keys, new, actor.subject, reason, pushes)
+                write(pipe, keys, new, actor.subject, reason, pushes)
                 result = new.model_dump()
                 if idem:
                     pipe.set(idem, json.dumps(result), ex=IDEMPOTENCY_TTL_S)

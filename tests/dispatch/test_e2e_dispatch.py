@@ -222,3 +222,19 @@ def test_revoked_token_closes_the_socket(server: Any, run: Any) -> None:
             assert info.value.rcvd is not None and info.value.rcvd.code == 1008
 
     run(go())
+
+
+def test_edit_over_rest(server: Any) -> None:
+    reporter = _new_reporter(server)
+    task = httpx.post(
+        server.url + "/api/v1/tasks",
+        headers=_admin(server),
+        json={"title": "t", "lat": 27.7, "lon": 112.5, "assignee": reporter["reporter_id"]},
+    ).json()
+    url = f"{server.url}/api/v1/tasks/{task['task_id']}"
+    r = httpx.patch(url, json={"brief": "bring the drone"}, headers=_admin(server))
+    assert r.status_code == 200 and r.json()["brief"] == "bring the drone"
+    r = httpx.patch(url, json={"state": "done"}, headers=_admin(server))
+    assert r.status_code == 422 and "state" in r.json()["detail"]
+    mine = {"Authorization": f"Bearer {reporter['token']}"}
+    assert httpx.patch(url, json={"title": "x"}, headers=mine).status_code == 403

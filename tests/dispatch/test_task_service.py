@@ -119,3 +119,41 @@ def test_out_of_order_fixes_never_move_back(redis_url: str, run: Any) -> None:
         await r.aclose()
 
     run(go())
+
+
+def test_edit_changes_details_not_state_and_tells_the_assignee(redis_url: str, run: Any) -> None:
+    from dispatch import task_edits
+
+    async def go() -> None:
+        r, rep = await _setup(redis_url)
+        rid = rep["reporter_id"]
+        task, _ = await tasks.create(r, KEYS, DESK, title="t", lat=27.7, lon=112.5, assignee=rid)
+        edited = await task_edits.edit(
+            r, KEYS, DESK, task["task_id"], {"title": "Dam, north gate", "priority": "high"}
+        )
+        assert (edited["title"], edited["priority"], edited["state"]) == (
+            "Dam, north gate",
+            "high",
+            "offered",
+        )
+        timeline = (await tasks.get(r, KEYS, task["task_id"]))["timeline"]
+        assert (
+            timeline[-1]["state"] == "offered"
+            and timeline[-1]["reason"] == "edited: title, priority"
+        )
+        assert '"change":"edited"' in (await tasks.pending(r, KEYS, rid, None))[-1][1]
+        with pytest.raises(Conflict) as info:
+            await task_edits.edit(
+                r, KEYS, DESK, task["task_id"], {"brief": "x"}, expected_version=1
+            )
+        assert info.value.code == "version_conflict"
+        with pytest.raises(InvalidInput, match="cannot edit state"):
+            await task_edits.edit(r, KEYS, DESK, task["task_id"], {"state": "done"})
+        with pytest.raises(InvalidInput, match="lat"):
+            await task_edits.edit(r, KEYS, DESK, task["task_id"], {"lat": 95})
+        me = await auth.authenticate(r, KEYS, rep["token"])
+        with pytest.raises(Forbidden):
+            await task_edits.edit(r, KEYS, me, task["task_id"], {"title": "mine now"})
+        await r.aclose()
+
+    run(go())

@@ -243,7 +243,8 @@ def register(app: Dash, runtime: Runtime) -> None:
                 brief=brief if isinstance(brief, str) else "", lat=point[0], lon=point[1],
                 priority=priority if isinstance(priority, str) else "normal",
                 assignee=assignee if isinstance(assignee, str) and assignee else None,
-                idempotency_key=form_key if isinstance(form_key, str) else None)
+                idempotency_key=form_key if isinstance(form_key, str) else None,
+                ack_timeouts=runtime.settings.ack_timeouts)
         except NewsroomError as exc:
             return (_error(f"{i18n.t('error', lang)}: {exc.text}"), *keep)
         text = i18n.t("dispatched", lang).format(task_id=task["task_id"],

@@ -8,7 +8,7 @@ lists are bounded, times are UTC epoch milliseconds. `decode_*` functions are pu
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError
 
@@ -28,64 +28,25 @@ SpeedMps = Annotated[float, Field(ge=0, le=500)]
 Heading = Annotated[float, Field(ge=0, le=360)]
 Battery = Annotated[float, Field(ge=0, le=100)]
 
-STAGES = (
-    "lead",
-    "pitched",
-    "assigned",
-    "reporting",
-    "filed",
-    "editing",
-    "review",
-    "published",
-    "spiked",
-    "corrected",
-)
-CHANNELS = ("app", "web", "wechat", "weibo", "douyin", "sms", "radio", "tv")
-PRIORITIES = ("normal", "high", "breaking")
-TASK_STATES = (
-    "created",
-    "offered",
-    "delivered",
-    "accepted",
-    "declined",
-    "en_route",
-    "on_scene",
-    "filed",
-    "done",
-    "cancelled",
-    "expired",
-)
-REPORTER_STATUSES = ("accepted", "declined", "en_route", "on_scene", "filed", "done")
-
 Stage = Literal[
-    "lead",
-    "pitched",
-    "assigned",
-    "reporting",
-    "filed",
-    "editing",
-    "review",
-    "published",
-    "spiked",
-    "corrected",
-]
+    "lead", "pitched", "assigned", "reporting", "filed", "editing", "review", "published",
+    "spiked", "corrected",
+]  # fmt: skip
 Channel = Literal["app", "web", "wechat", "weibo", "douyin", "sms", "radio", "tv"]
 Priority = Literal["normal", "high", "breaking"]
 Severity = Literal["info", "warning", "critical"]
 TaskState = Literal[
-    "created",
-    "offered",
-    "delivered",
-    "accepted",
-    "declined",
-    "en_route",
-    "on_scene",
-    "filed",
-    "done",
-    "cancelled",
-    "expired",
-]
+    "created", "offered", "delivered", "accepted", "declined", "en_route", "on_scene", "filed",
+    "done", "cancelled", "expired",
+]  # fmt: skip
 ReporterStatus = Literal["accepted", "declined", "en_route", "on_scene", "filed", "done"]
+
+# The same values as tuples, for loops and UI ordering (one source: the Literals above).
+STAGES: tuple[str, ...] = get_args(Stage)
+CHANNELS: tuple[str, ...] = get_args(Channel)
+PRIORITIES: tuple[str, ...] = get_args(Priority)
+TASK_STATES: tuple[str, ...] = get_args(TaskState)
+REPORTER_STATUSES: tuple[str, ...] = get_args(ReporterStatus)
 
 
 class Message(BaseModel):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import heapq
 import random
 from dataclasses import dataclass, field
+from typing import get_args
 
 from dispatch.schema import Channel, Duty, Location, Priority, Stage, Story, Traffic
 from feeds import audience
@@ -21,16 +22,7 @@ from feeds.sim_field import HOME_RADIUS_M, LOW_BATTERY, FieldReporter, random_po
 
 SimEvent = Location | Duty | Story | Traffic
 
-PIPELINE: tuple[Stage, ...] = (
-    "lead",
-    "pitched",
-    "assigned",
-    "reporting",
-    "filed",
-    "editing",
-    "review",
-    "published",
-)
+PIPELINE: tuple[Stage, ...] = get_args(Stage)[:8]  # lead … published, the normal path
 # Minutes (simulated) a story spends in each stage before the next one.
 STAGE_MINUTES: dict[str, tuple[float, float]] = {
     "lead": (3, 20),

@@ -7,6 +7,7 @@
     ├── NotFound          no such task, reporter, ...: HTTP 404
     ├── Conflict          the state does not allow it (illegal transition, busy id): HTTP 409
     ├── RateLimited       too many requests from one token or address: HTTP 429, websocket error
+    ├── Unavailable       starting or stopping, or the data store is down: HTTP 503, retry
     └── ConfigError       a setting is wrong: the CLI prints it and exits 2
 
 Each message says what was wrong and, where it helps, what to do next.
@@ -49,6 +50,11 @@ class Conflict(NewsroomError):
     def __init__(self, text: str, code: str = "conflict") -> None:
         super().__init__(text)
         self.code = code
+
+
+class Unavailable(NewsroomError):
+    status = 503
+    code = "unavailable"
 
 
 class ConfigError(NewsroomError):

@@ -12,6 +12,7 @@ import redis.asyncio as aioredis
 
 from dispatch import db
 from dispatch.bus import Bus
+from dispatch.errors import Unavailable
 from dispatch.keys import Keys
 from dispatch.settings import Settings
 
@@ -30,13 +31,13 @@ class Runtime:
     @property
     def redis(self) -> aioredis.Redis:
         if self._redis is None:
-            raise RuntimeError("the runtime is not started: call 'await runtime.start()' first")
+            raise Unavailable("the server is starting or stopping; retry in a moment")
         return self._redis
 
     @property
     def bus(self) -> Bus:
         if self._bus is None:
-            raise RuntimeError("the runtime is not started: call 'await runtime.start()' first")
+            raise Unavailable("the server is starting or stopping; retry in a moment")
         return self._bus
 
     async def start(self) -> None:

@@ -158,8 +158,11 @@ export function fillCard(card, rec, view) {
   error.textContent = rec.error ? `${t(lang, "error_prefix")}: ${rec.error}` : "";
   error.hidden = !rec.error;
   const note = q(".task-note");
+  const edited = rec.change === "edited" && rec.edited && rec.edited.length
+    ? t(lang, "edited_note", { fields: rec.edited.map((f) => t(lang, `field_${f}`)).join(", ") }) : "";
   note.textContent = task.state === "cancelled" ? t(lang, "cancelled_note")
-    : task.state === "expired" ? t(lang, "expired_note") : "";
+    : task.state === "expired" ? t(lang, "expired_note") : edited;
+  note.classList.toggle("task-note-edited", Boolean(edited) && !closed);
   note.hidden = !note.textContent;
   const dismiss = q(".task-dismiss");
   dismiss.hidden = !closed;

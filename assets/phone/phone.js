@@ -141,15 +141,17 @@ function push(msg) {
   if (!rec || task.version > rec.task.version) {
     const offer = msg.type === "task";
     const fresh = !rec || (offer && rec.hidden); // new, or offered to us again: to the top
+    const edited = msg.change === "edited" && rec ? editedFields(rec.task, task) : [];
     state.tasks[task.task_id] = {
       task,
       first_seen: fresh ? now() : rec.first_seen,
       hidden: msg.change === "reassigned" ? true : offer ? false : Boolean(rec && rec.hidden),
       change: offer ? "" : msg.change || "",
       error: rec && !offer ? rec.error : "",
+      edited,
     };
     settleQueue(task, msg.change);
-    if (offer && ["offered", "delivered"].includes(task.state)) alertFor = task;
+    if ((offer && ["offered", "delivered"].includes(task.state)) || edited.length) alertFor = task;
     if (msg.change === "reassigned") toast(t(lang, "reassigned") + ": " + task.title);
   }
   if (msg.cursor && store.cursorAfter(msg.cursor, state.cursor)) state.cursor = msg.cursor;
@@ -157,6 +159,15 @@ function push(msg) {
   if (msg.cursor) link.send({ type: "ack", v: 1, cursor: msg.cursor });
   render();
   if (alertFor) announce(alertFor, cards.get(alertFor.task_id));
+}
+
+/** What the desk changed in an edit (the push carries the task as it is now, not a diff). */
+const EDITABLE = { title: ["title"], brief: ["brief"], place: ["lat", "lon"],
+                   priority: ["priority"], deadline: ["deadline"] };
+function editedFields(before, after) {
+  return Object.entries(EDITABLE)
+    .filter(([, names]) => names.some((name) => before[name] !== after[name]))
+    .map(([field]) => field);
 }
 
 /** Drop queued changes the task has caught up with, or that can no longer apply to it. */

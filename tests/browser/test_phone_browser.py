@@ -20,16 +20,23 @@ from dispatch import auth, db, lifecycle
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "img"
 ERRORS: list[str] = []  # uncaught errors in the phone pages of the running test
-PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True,
-         "has_touch": True}
+PHONE = {
+    "viewport": {"width": 390, "height": 844},
+    "device_scale_factor": 2,
+    "is_mobile": True,
+    "has_touch": True,
+}
 
 
 class Api:
     """The REST API as the desk's tools use it (admin token)."""
 
     def __init__(self, server: Any) -> None:
-        self.http = httpx.Client(base_url=server.url, timeout=10,
-                                 headers={"Authorization": f"Bearer {server.admin_token}"})
+        self.http = httpx.Client(
+            base_url=server.url,
+            timeout=10,
+            headers={"Authorization": f"Bearer {server.admin_token}"},
+        )
 
     def reporter(self, name: str) -> dict[str, Any]:
         response = self.http.post("/api/v1/reporters", json={"name": name})
@@ -37,9 +44,17 @@ class Api:
         return response.json()  # type: ignore[no-any-return]
 
     def task(self, title: str, assignee: str, priority: str = "normal") -> str:
-        response = self.http.post("/api/v1/tasks", json={
-            "title": title, "brief": "到现场后先联系水利局值班员.", "lat": 27.7342, "lon": 112.5331,
-            "priority": priority, "assignee": assignee})
+        response = self.http.post(
+            "/api/v1/tasks",
+            json={
+                "title": title,
+                "brief": "到现场后先联系水利局值班员.",
+                "lat": 27.7342,
+                "lon": 112.5331,
+                "priority": priority,
+                "assignee": assignee,
+            },
+        )
         assert response.status_code == 201, response.text
         return str(response.json()["task_id"])
 
@@ -50,6 +65,10 @@ class Api:
 
     def move(self, task_id: str, body: dict[str, Any]) -> None:
         response = self.http.post(f"/api/v1/tasks/{task_id}/transitions", json=body)
+        assert response.status_code == 200, response.text
+
+    def edit(self, task_id: str, body: dict[str, Any]) -> None:
+        response = self.http.patch(f"/api/v1/tasks/{task_id}", json=body)
         assert response.status_code == 200, response.text
 
     def where(self, reporter_id: str) -> dict[str, Any]:
@@ -98,8 +117,9 @@ def pick(page: Page, task_id: str) -> None:
     page.wait_for_selector(f'#desk-timeline [data-task-id="{task_id}"]', timeout=10_000)
 
 
-def test_phone_accepts_declines_and_queues_offline(server: Any, redis_url: str,
-                                                   browser: Browser) -> None:
+def test_phone_accepts_declines_and_queues_offline(
+    server: Any, redis_url: str, browser: Browser
+) -> None:
     api = Api(server)
     rep = api.reporter("王磊")
     context, page = phone(browser, server.url, rep["token"], locale="zh-CN")
@@ -176,19 +196,26 @@ def test_phone_accepts_declines_and_queues_offline(server: Any, redis_url: str,
     context.close()
 
 
-def test_phone_shares_location_only_on_duty_and_follows_the_desk(server: Any, redis_url: str,
-                                                                 browser: Browser) -> None:
+def test_phone_shares_location_only_on_duty_and_follows_the_desk(
+    server: Any, redis_url: str, browser: Browser
+) -> None:
     api = Api(server)
     rep, other = api.reporter("杨帆"), api.reporter("郑凯")
-    context, page = phone(browser, server.url, rep["token"], locale="en-US",
-                          geolocation={"latitude": 27.7401, "longitude": 112.5402},
-                          permissions=["geolocation"])
+    context, page = phone(
+        browser,
+        server.url,
+        rep["token"],
+        locale="en-US",
+        geolocation={"latitude": 27.7401, "longitude": 112.5402},
+        permissions=["geolocation"],
+    )
 
     # The page's button table is lifecycle.py's, restricted to what a reporter may do.
     moves = page.evaluate("import('/assets/phone/lifecycle.js').then(m => m.NEXT)")
     assert {state: sorted(next_) for state, next_ in moves.items()} == {
         state: sorted(allowed & lifecycle.BY_REPORTER)
-        for state, allowed in lifecycle.TRANSITIONS.items()}
+        for state, allowed in lifecycle.TRANSITIONS.items()
+    }
 
     assert api.where(rep["reporter_id"])["lat"] is None
     time.sleep(0.5)
@@ -205,8 +232,9 @@ def test_phone_shares_location_only_on_duty_and_follows_the_desk(server: Any, re
     moved = api.task("Reassigned", rep["reporter_id"])
     page.wait_for_selector(f'.task[data-task-id="{moved}"]', timeout=2_000)
     api.move(kept, {"state": "cancelled"})
-    page.wait_for_selector(f'.task.task-closed[data-task-id="{kept}"][data-state=cancelled]',
-                           timeout=5_000)
+    page.wait_for_selector(
+        f'.task.task-closed[data-task-id="{kept}"][data-state=cancelled]', timeout=5_000
+    )
     assert page.is_hidden(f'.task[data-task-id="{kept}"] .task-actions')
     api.move(moved, {"state": "offered", "assignee": other["reporter_id"]})
     page.wait_for_selector(f'.task[data-task-id="{moved}"]', state="detached", timeout=5_000)
@@ -217,6 +245,13 @@ def test_phone_shares_location_only_on_duty_and_follows_the_desk(server: Any, re
     page.click(f"{card} button[data-action=accepted]", timeout=2_000)
     assert wait_for(lambda: api.get(again)["state"] == "accepted")
     page.wait_for_selector(f"{card}[data-state=accepted]")
+
+    # The desk edits the task: the card shows the new place and says what changed.
+    api.edit(again, {"lat": 27.75, "brief": "改到东门集合"})
+    note = page.wait_for_selector(f"{card} .task-note:not([hidden])", timeout=5_000)
+    assert note is not None and note.inner_text() == "The desk changed: brief, place"
+    assert page.inner_text(f"{card} .task-brief") == "改到东门集合"
+    assert page.inner_text(f"{card} .nav-coords") == "27.75000, 112.53310"
     context.set_offline(True)
     page.wait_for_selector("body[data-link=offline]", timeout=5_000)
     page.click(f"{card} button[data-action=en_route]")
@@ -229,8 +264,9 @@ def test_phone_shares_location_only_on_duty_and_follows_the_desk(server: Any, re
     context.close()
 
 
-def test_phone_wrong_or_revoked_token_returns_to_login(server: Any, redis_url: str,
-                                                       browser: Browser) -> None:
+def test_phone_wrong_or_revoked_token_returns_to_login(
+    server: Any, redis_url: str, browser: Browser
+) -> None:
     context = browser.new_context(**PHONE, locale="en-US")
     page = context.new_page()
     page.on("pageerror", lambda exc: ERRORS.append(str(exc)))

@@ -12,13 +12,33 @@ NOW = 1_800_000_000_000
 
 
 def task(state: str = "declined", version: int = 4) -> dict[str, Any]:
-    events = [("created", "admin", 1, "", None), ("offered", "admin", 2, "", "r1"),
-              ("delivered", "system", 3, "", "r1"), ("declined", "r1", 4, "在另一现场", "r1")]
-    return {"task_id": "t1", "title": "水库防汛检查", "priority": "breaking", "state": state,
-            "version": version,
-            "timeline": [{"type": "task_event", "v": 1, "task_id": "t1", "state": s, "actor": a,
-                          "at": NOW + v, "version": v, "reason": why, "assignee": who}
-                         for s, a, v, why, who in events]}
+    events = [
+        ("created", "admin", 1, "", None),
+        ("offered", "admin", 2, "", "r1"),
+        ("delivered", "system", 3, "", "r1"),
+        ("declined", "r1", 4, "在另一现场", "r1"),
+    ]
+    return {
+        "task_id": "t1",
+        "title": "水库防汛检查",
+        "priority": "breaking",
+        "state": state,
+        "version": version,
+        "timeline": [
+            {
+                "type": "task_event",
+                "v": 1,
+                "task_id": "t1",
+                "state": s,
+                "actor": a,
+                "at": NOW + v,
+                "version": v,
+                "reason": why,
+                "assignee": who,
+            }
+            for s, a, v, why, who in events
+        ],
+    }
 
 
 def walk(component: Any) -> list[Any]:
@@ -57,16 +77,29 @@ def test_each_transition_is_an_entry_with_state_actor_and_reason() -> None:
     assert head.to_plotly_json()["props"]["data-current-state"] == "declined"
     items = [c for c in walk(entries) if isinstance(c, html.Li)]
     assert [li.to_plotly_json()["props"]["data-state"] for li in items] == [
-        "created", "offered", "delivered", "declined"]
+        "created",
+        "offered",
+        "delivered",
+        "declined",
+    ]
     text = [" ".join(str(c) for c in walk(li) if isinstance(c, str)) for li in items]
-    assert "系统" in text[2]                       # the server's own moves
+    assert "系统" in text[2]  # the server's own moves
     assert "王磊" in text[1] and "王磊" in text[3]  # assignee and actor by name
     assert "在另一现场" in text[3]
 
 
 def test_desk_rows_are_buttons_with_pattern_ids_and_wall_rows_are_not() -> None:
-    rows = [{"task_id": "t1", "title": "x", "state": "offered", "priority": "high",
-             "assignee": None, "assignee_name": None, "age_ms": 0}]
+    rows = [
+        {
+            "task_id": "t1",
+            "title": "x",
+            "state": "offered",
+            "priority": "high",
+            "assignee": None,
+            "assignee_name": None,
+            "age_ms": 0,
+        }
+    ]
     (desk_row,) = panels.task_list(rows, "en", pick=timeline.row_id)
     (wall_row,) = panels.task_list(rows, "en")
     assert isinstance(desk_row, html.Button)

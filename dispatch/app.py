@@ -19,7 +19,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from redis.exceptions import RedisError
 
 import dashboards
-from dispatch import api, bootstrap, db, escalation, web, ws
+from dispatch import api, bootstrap, db, escalation, redis_server, web, ws
 from dispatch.errors import NewsroomError
 from dispatch.runtime import Runtime
 from dispatch.settings import Settings
@@ -152,7 +152,7 @@ async def serve(
             with contextlib.suppress(asyncio.CancelledError):
                 await job
     finally:
-        db_release(embedded)
+        redis_server.release(embedded)
 
 
 async def _serve(server: uvicorn.Server) -> None:
@@ -160,12 +160,6 @@ async def _serve(server: uvicorn.Server) -> None:
         await server.serve()
     except KeyboardInterrupt:
         pass  # the Ctrl-C or SIGTERM uvicorn re-raises after its graceful shutdown: we are done
-
-
-def db_release(embedded: object) -> None:
-    from dispatch import redis_server
-
-    redis_server.release(embedded)  # type: ignore[arg-type]
 
 
 async def _demo(app: FastAPI, seed: int, rate: float) -> None:
@@ -204,4 +198,4 @@ async def feeds(settings: Settings, seed: int, rate: float, duration_s: float | 
     try:
         await feeds_run.main(settings, url, seed=seed, rate=rate, duration_s=duration_s)
     finally:
-        db_release(embedded)
+        redis_server.release(embedded)

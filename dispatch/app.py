@@ -17,6 +17,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from redis.exceptions import RedisError
+from starlette.types import Message, Receive, Scope, Send
 
 import dashboards
 from dispatch import api, bootstrap, db, escalation, redis_server, web, ws
@@ -118,10 +119,51 @@ def create_app(settings: Settings, redis_url: str) -> FastAPI:
     return server
 
 
+class RetryOnShutdown:
+    """Outermost ASGI layer. When uvicorn's graceful shutdown runs out of time it cancels the
+    requests still running, and would answer them 500. Such a request may or may not have been
+    applied, so the honest answer is 503 with Retry-After: a client retries with the same
+    Idempotency-Key on another process (or this one, restarted) and gets the one result."""
+
+    def __init__(self, app: FastAPI) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except asyncio.CancelledError:
+            if started:
+                raise
+            body = b'{"error":"unavailable","detail":"the server is stopping; retry"}'
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 503,
+                    "headers": [
+                        (b"content-type", b"application/json"),
+                        (b"content-length", str(len(body)).encode()),
+                        (b"retry-after", b"1"),
+                        (b"connection", b"close"),
+                    ],
+                }
+            )
+            await send({"type": "http.response.body", "body": body})
+
+
 def uvicorn_config(app: FastAPI, settings: Settings) -> uvicorn.Config:
     # 64 KiB frames at most (larger: close 1009); no websocket compression (65-70 % more CPU).
     return uvicorn.Config(
-        app,
+        RetryOnShutdown(app),
         host=settings.host,
         port=settings.port,
         ws_max_size=64 * 1024,

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 import websockets
-from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.exceptions import ConnectionClosed, WebSocketException
 
 FATAL_CODES = {1008}  # policy: wrong token, revoked: reconnecting will not help
 VERBS = {
@@ -175,7 +175,7 @@ class ReporterClient:
                     file=sys.stderr,
                     flush=True,
                 )
-            except (TimeoutError, OSError, InvalidStatus) as exc:
+            except (TimeoutError, OSError, WebSocketException) as exc:  # refused, bad handshake
                 print(
                     f"cannot connect to {self.url}: {exc}; retrying in {delay:.0f} s",
                     file=sys.stderr,

@@ -86,8 +86,11 @@ async def reporter_socket(ws: WebSocket) -> None:
             rt.redis, rt.keys, "address", address, rt.settings.rate_ip, "connections"
         )
         who, hello = await _hello(ws, rt)
-    except (Unauthorized, RateLimited) as exc:
+    except Unauthorized as exc:
         await _close(ws, status.WS_1008_POLICY_VIOLATION, exc.text)
+        return
+    except RateLimited as exc:  # not fatal: the client backs off and comes back
+        await _close(ws, status.WS_1013_TRY_AGAIN_LATER, exc.text)
         return
     except WebSocketDisconnect:
         return

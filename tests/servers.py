@@ -55,7 +55,7 @@ class Server:
     def start(self) -> Server:
         # The child gets its own copy of the log's descriptor and keeps it for its lifetime;
         # ours is needed only until the child has started.
-        with open(self.log_path, "wb") as log:
+        with open(self.log_path, "ab") as log:  # a restart on the same port appends
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "dispatch.cli", *self.command],
                 env=self.env,

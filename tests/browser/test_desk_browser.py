@@ -27,12 +27,24 @@ def _reporters(redis_url: str) -> list[dict[str, Any]]:
         made = []
         for i, name in enumerate(["杨帆", "郑凯", "赵敏"]):
             rep = await reporters.create(r, KEYS, name, ["camera"])
-            await reporters.apply_fix(r, KEYS, schema.Location(
-                reporter_id=rep["reporter_id"], lat=27.735 + 0.02 * i, lon=112.534, accuracy_m=6,
-                battery=90 - 10 * i, ts=now_ms(), received_at=now_ms(), source="app"))
+            await reporters.apply_fix(
+                r,
+                KEYS,
+                schema.Location(
+                    reporter_id=rep["reporter_id"],
+                    lat=27.735 + 0.02 * i,
+                    lon=112.534,
+                    accuracy_m=6,
+                    battery=90 - 10 * i,
+                    ts=now_ms(),
+                    received_at=now_ms(),
+                    source="app",
+                ),
+            )
             made.append(rep)
         await r.aclose()
         return made
+
     return arun(go())
 
 
@@ -61,8 +73,9 @@ class Phone(threading.Thread):
                     ws.send(json.dumps({"type": "ack", "v": 1, "cursor": msg["cursor"]}))
 
 
-def test_desk_dispatch_reaches_the_reporter_and_back(server: Any, redis_url: str,
-                                                     browser: Browser) -> None:
+def test_desk_dispatch_reaches_the_reporter_and_back(
+    server: Any, redis_url: str, browser: Browser
+) -> None:
     nearest, *_ = _reporters(redis_url)
     phone = Phone(server.url.replace("http", "ws", 1) + "/ws/reporter", nearest["token"])
     phone.start()
@@ -99,7 +112,9 @@ def test_desk_dispatch_reaches_the_reporter_and_back(server: Any, redis_url: str
     page.wait_for_function(
         "(id) => [...document.querySelectorAll('#desk-tasks [data-task-id]')]"
         ".some(r => r.dataset.taskId === id && /delivered/i.test(r.innerText))",
-        arg=task_id, timeout=5_000)
+        arg=task_id,
+        timeout=5_000,
+    )
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "desk.png"))
 

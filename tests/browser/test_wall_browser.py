@@ -15,20 +15,24 @@ pytestmark = [pytest.mark.browser, pytest.mark.integration]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "img"
 
 
-def test_wall_shows_reporters_and_updates_by_push(server: Any, redis_url: str,
-                                                  browser: Browser) -> None:
+def test_wall_shows_reporters_and_updates_by_push(
+    server: Any, redis_url: str, browser: Browser
+) -> None:
     ids = seed_reporters(redis_url, 3)
     key = wall_key(redis_url)
     page = browser.new_page(viewport={"width": 1920, "height": 1080})
     requests: list[Request] = []
     page.on("request", lambda req: requests.append(req))
     page.goto(f"{server.url}/wall?key={key}&lang=en")
-    page.wait_for_function("document.querySelector('#wall-reporter-count')?.innerText.trim()"
-                           " === '3'", timeout=20_000)
-    page.wait_for_function("document.querySelector('#wall-map .js-plotly-plot')?.data",
-                           timeout=20_000)
-    lats = page.evaluate("document.querySelector('#wall-map .js-plotly-plot').data"
-                         ".flatMap(t => t.lat || [])")
+    page.wait_for_function(
+        "document.querySelector('#wall-reporter-count')?.innerText.trim() === '3'", timeout=20_000
+    )
+    page.wait_for_function(
+        "document.querySelector('#wall-map .js-plotly-plot')?.data", timeout=20_000
+    )
+    lats = page.evaluate(
+        "document.querySelector('#wall-map .js-plotly-plot').data.flatMap(t => t.lat || [])"
+    )
     assert len(lats) >= 3
 
     time.sleep(1.0)  # let the page settle, then watch the network while events arrive
@@ -37,16 +41,22 @@ def test_wall_shows_reporters_and_updates_by_push(server: Any, redis_url: str,
         before = page.inner_text("#wall-last-event")
         t0 = time.monotonic()
         move(redis_url, ids[0], 27.70 + 0.01 * round_)
-        page.wait_for_function("(b) => document.querySelector('#wall-last-event').innerText !== b",
-                               arg=before, timeout=2_000)
+        page.wait_for_function(
+            "(b) => document.querySelector('#wall-last-event').innerText !== b",
+            arg=before,
+            timeout=2_000,
+        )
         assert time.monotonic() - t0 < 2.0
-    page.wait_for_function("document.querySelector('#wall-map .js-plotly-plot').data"
-                           ".some(t => (t.lat || []).some(v => Math.abs(v - 27.72) < 1e-6))",
-                           timeout=2_000)
+    page.wait_for_function(
+        "document.querySelector('#wall-map .js-plotly-plot').data"
+        ".some(t => (t.lat || []).some(v => Math.abs(v - 27.72) < 1e-6))",
+        timeout=2_000,
+    )
     time.sleep(3.0)
     http = [r.url for r in requests if not r.url.startswith("data:")]
-    assert http == [], ("the wall made HTTP requests while live "
-                        f"(it must be pushed, not polled): {http}")
+    assert http == [], (
+        f"the wall made HTTP requests while live (it must be pushed, not polled): {http}"
+    )
     page.close()
 
 

@@ -98,17 +98,24 @@ def test_the_snapshot_holds_reporters_open_tasks_stories_and_traffic(redis_url: 
         r, keys = runtime.redis, runtime.keys
         now = now_ms()
         rep = await reporters.create(r, keys, "李娜")
-        await reporters.apply_fix(r, keys, schema.Location(
-            reporter_id=rep["reporter_id"], lat=27.7, lon=112.5, ts=now, received_at=now))
+        await reporters.apply_fix(
+            r,
+            keys,
+            schema.Location(
+                reporter_id=rep["reporter_id"], lat=27.7, lon=112.5, ts=now, received_at=now
+            ),
+        )
         token, _ = await auth.create_token(r, keys, "supervisor")
         desk = await auth.authenticate(r, keys, token)
         kept, _ = await tasks.create(r, keys, desk, title="现场", lat=27.7, lon=112.5)
         gone, _ = await tasks.create(r, keys, desk, title="取消", lat=27.7, lon=112.5)
         await tasks.change(r, keys, desk, gone["task_id"], "cancelled")
-        await stories.upsert_story(r, keys, schema.Story(story_id="s1", title="稿", stage="review",
-                                                         updated_at=now))
-        await stories.record_traffic(r, keys, schema.Traffic(channel="wechat", window_start=now,
-                                                             views=12))
+        await stories.upsert_story(
+            r, keys, schema.Story(story_id="s1", title="稿", stage="review", updated_at=now)
+        )
+        await stories.record_traffic(
+            r, keys, schema.Traffic(channel="wechat", window_start=now, views=12)
+        )
 
         state = await live.load_state(runtime)
 

@@ -15,20 +15,40 @@ END = 1_800_000_000_000 - 1_800_000_000_000 % MINUTE
 
 
 def reporter(rid: str, lat: float | None, lon: float | None, on_duty: bool = True) -> dict:
-    return {"reporter_id": rid, "name": f"name-{rid}", "on_duty": on_duty, "lat": lat, "lon": lon,
-            "battery": 50.0, "fix_ts": 1}
+    return {
+        "reporter_id": rid,
+        "name": f"name-{rid}",
+        "on_duty": on_duty,
+        "lat": lat,
+        "lon": lon,
+        "battery": 50.0,
+        "fix_ts": 1,
+    }
 
 
 def task(tid: str, priority: str = "normal", state: str = "offered") -> dict:
-    return {"task_id": tid, "title": f"title-{tid}", "lat": 27.7, "lon": 112.5,
-            "priority": priority, "state": state}
+    return {
+        "task_id": tid,
+        "title": f"title-{tid}",
+        "lat": 27.7,
+        "lon": 112.5,
+        "priority": priority,
+        "state": state,
+    }
 
 
 # --- map -------------------------------------------------------------------------------------
 def test_map_arrays_split_reporters_by_duty_and_leave_out_those_without_a_fix() -> None:
     arrays = figures.map_arrays(
-        [reporter("b", 27.8, 112.6), reporter("a", 27.7, 112.5), reporter("c", 27.6, 112.4, False),
-         reporter("d", None, None)], [], "en")
+        [
+            reporter("b", 27.8, 112.6),
+            reporter("a", 27.7, 112.5),
+            reporter("c", 27.6, 112.4, False),
+            reporter("d", None, None),
+        ],
+        [],
+        "en",
+    )
 
     assert arrays[figures.MAP_ON_DUTY]["lat"] == [27.7, 27.8]  # sorted by id: stable patches
     assert arrays[figures.MAP_ON_DUTY]["lon"] == [112.5, 112.6]
@@ -49,8 +69,9 @@ def test_task_pins_are_coloured_by_priority() -> None:
 
 
 def test_map_figure_works_offline_with_markers_in_the_documented_trace_order() -> None:
-    fig = figures.map_figure([reporter("a", 27.7, 112.5), reporter("b", 27.6, 112.4, False)],
-                             [task("t1")], "en")
+    fig = figures.map_figure(
+        [reporter("a", 27.7, 112.5), reporter("b", 27.6, 112.4, False)], [task("t1")], "en"
+    )
 
     assert [trace.type for trace in fig.data] == ["scattermap"] * 4
     assert all(trace.mode == "markers" for trace in fig.data)  # text would need remote glyphs
@@ -146,15 +167,23 @@ def test_glossary_terms_are_used() -> None:
     assert i18n.t("stale", "zh").startswith("数据延迟")
 
 
-@pytest.mark.parametrize(("requested", "default", "expected"),
-                         [("en", "zh", "en"), (None, "zh", "zh"), ("fr", "en", "en"),
-                          (None, "xx", "zh")])
+@pytest.mark.parametrize(
+    ("requested", "default", "expected"),
+    [("en", "zh", "en"), (None, "zh", "zh"), ("fr", "en", "en"), (None, "xx", "zh")],
+)
 def test_pick_lang(requested: str | None, default: str, expected: str) -> None:
     assert i18n.pick_lang(requested, default) == expected
 
 
-@pytest.mark.parametrize(("ms", "zh", "en"), [(4_999, "4秒", "4 s"), (125_000, "2分钟", "2 min"),
-                                             (7_300_000, "2小时", "2 h"), (-5, "0秒", "0 s")])
+@pytest.mark.parametrize(
+    ("ms", "zh", "en"),
+    [
+        (4_999, "4秒", "4 s"),
+        (125_000, "2分钟", "2 min"),
+        (7_300_000, "2小时", "2 h"),
+        (-5, "0秒", "0 s"),
+    ],
+)
 def test_age(ms: int, zh: str, en: str) -> None:
     assert i18n.age(ms, "zh") == zh
     assert i18n.age(ms, "en") == en

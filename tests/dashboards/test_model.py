@@ -14,23 +14,54 @@ NOW = 1_800_000_000_000 - 1_800_000_000_000 % MINUTE + 30_000  # half-way throug
 
 
 def snapshot() -> LiveState:
-    reporters = [{"reporter_id": "r1", "name": "王磊", "on_duty": True, "lat": 27.7, "lon": 112.5,
-                  "fix_ts": NOW - 10_000, "battery": 80.0},
-                 {"reporter_id": "r2", "name": "李娜", "on_duty": False, "lat": None, "lon": None,
-                  "fix_ts": None, "battery": None}]
-    tasks = [task_doc("t1", "offered", 2, created_at=NOW - 5_000),
-             task_doc("t2", "done", 5, created_at=NOW - 9_000)]
+    reporters = [
+        {
+            "reporter_id": "r1",
+            "name": "王磊",
+            "on_duty": True,
+            "lat": 27.7,
+            "lon": 112.5,
+            "fix_ts": NOW - 10_000,
+            "battery": 80.0,
+        },
+        {
+            "reporter_id": "r2",
+            "name": "李娜",
+            "on_duty": False,
+            "lat": None,
+            "lon": None,
+            "fix_ts": None,
+            "battery": None,
+        },
+    ]
+    tasks = [
+        task_doc("t1", "offered", 2, created_at=NOW - 5_000),
+        task_doc("t2", "done", 5, created_at=NOW - 9_000),
+    ]
     stories = [{"story_id": "s1", "stage": "lead", "updated_at": NOW - 1_000}]
     traffic = {"app": [1] * 60}
     return model.from_snapshot(reporters, tasks, stories, traffic, NOW)
 
 
-def task_doc(tid: str, state: str, version: int, priority: str = "normal",
-             created_at: int = NOW) -> dict:
-    return {"task_id": tid, "title": f"title {tid}", "brief": "", "lat": 27.7, "lon": 112.5,
-            "priority": priority, "assignee": "r1", "deadline": None, "state": state,
-            "version": version, "story_id": None, "created_by": "desk", "created_at": created_at,
-            "updated_at": created_at}
+def task_doc(
+    tid: str, state: str, version: int, priority: str = "normal", created_at: int = NOW
+) -> dict:
+    return {
+        "task_id": tid,
+        "title": f"title {tid}",
+        "brief": "",
+        "lat": 27.7,
+        "lon": 112.5,
+        "priority": priority,
+        "assignee": "r1",
+        "deadline": None,
+        "state": state,
+        "version": version,
+        "story_id": None,
+        "created_by": "desk",
+        "created_at": created_at,
+        "updated_at": created_at,
+    }
 
 
 def fix(rid: str, ts: int, lat: float = 27.8) -> schema.Location:
@@ -65,9 +96,18 @@ def test_a_fix_from_a_reporter_the_page_has_not_seen_asks_for_their_profile() ->
     assert state.missing == {"r9"}
     assert state.on_map == 2
 
-    model.merge_reporter(state, {"reporter_id": "r9", "name": "新记者", "on_duty": True,
-                                 "lat": 27.0, "lon": 112.0, "fix_ts": NOW - 99_000,
-                                 "battery": None})
+    model.merge_reporter(
+        state,
+        {
+            "reporter_id": "r9",
+            "name": "新记者",
+            "on_duty": True,
+            "lat": 27.0,
+            "lon": 112.0,
+            "fix_ts": NOW - 99_000,
+            "battery": None,
+        },
+    )
     assert state.missing == set()
     assert state.reporters["r9"]["name"] == "新记者"
     assert state.reporters["r9"]["lat"] == 27.8  # the event's fix is newer than the stored one

@@ -78,7 +78,10 @@ def test_reporter_cli_prints_pushed_tasks(server: Any) -> None:
     )
     try:
         assert proc.stdout is not None and proc.stdin is not None
-        assert "connected as 张伟" in proc.stdout.readline()
+        first = proc.stdout.readline()
+        if "connected as 张伟" not in first:
+            proc.kill()
+            raise AssertionError(f"no welcome: {first!r}; stderr: {proc.stderr.read()!r}")  # type: ignore[union-attr]
         task = httpx.post(
             server.url + "/api/v1/tasks",
             headers=admin,

@@ -180,6 +180,19 @@ def test_rate_limit_per_address(redis_url: str, tmp_path: Path) -> None:
             for i in range(7)
         ]
         assert codes == [401] * 5 + [429] * 2, codes
+
+        async def refused_socket() -> tuple[int, str]:
+            ws_url = srv.url.replace("http", "ws", 1) + "/ws/reporter"
+            async with websockets.connect(ws_url) as ws:
+                await ws.send(json.dumps({"type": "hello", "v": 1, "token": "x"}))
+                with pytest.raises(ConnectionClosed) as closed:
+                    await ws.recv()
+            assert closed.value.rcvd is not None
+            return closed.value.rcvd.code, closed.value.rcvd.reason
+
+        # Sockets count against the same address; 1013 (try later), not 1008 (give up).
+        code, reason = asyncio.run(refused_socket())
+        assert code == 1013 and "at most 5 in 60 s" in reason, (code, reason)
     finally:
         srv.stop()
 

@@ -13,61 +13,17 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from dispatch import (
-    auth,
     escalation,
-    ratelimit,
     reporters,
     schema,
     stories,
     task_edits,
     tasks,
 )
-from dispatch.auth import Principal
-from dispatch.errors import NewsroomError, RateLimited
-from dispatch.runtime import Runtime
-
-
-def runtime(request: Request) -> Runtime:
-    return request.app.state.runtime  # type: ignore[no-any-return]
-
-
-def client_ip(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
-
-
-async def limit_ip(request: Request) -> None:
-    """Every API request counts against its client address."""
-    rt = runtime(request)
-    await ratelimit.hit(rt.redis, rt.keys, "address", client_ip(request), rt.settings.rate_ip)
-
-
-async def principal(
-    request: Request, authorization: Annotated[str | None, Header()] = None
-) -> Principal:
-    token = None
-    if authorization and authorization.lower().startswith("bearer "):
-        token = authorization[7:].strip()
-    rt = runtime(request)
-    who = await auth.authenticate(rt.redis, rt.keys, token)
-    await ratelimit.hit(rt.redis, rt.keys, "token", who.token_id, rt.settings.rate_token)
-    return who
-
+from dispatch.deps import RT, Who, limit_ip
 
 router = APIRouter(prefix="/api/v1", dependencies=[Depends(limit_ip)])
 health = APIRouter()
-
-
-Who = Annotated[Principal, Depends(principal)]
-RT = Annotated[Runtime, Depends(runtime)]
-
-
-def error_response(exc: NewsroomError) -> JSONResponse:
-    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-    if isinstance(exc, RateLimited):
-        headers = {"Retry-After": str(exc.retry_after_s)}
-    return JSONResponse(
-        {"error": exc.code, "detail": exc.text}, status_code=exc.status, headers=headers
-    )
 
 
 class ReporterIn(BaseModel):

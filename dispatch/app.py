@@ -20,10 +20,11 @@ from redis.exceptions import RedisError
 from starlette.types import Message, Receive, Scope, Send
 
 import dashboards
-from dispatch import api, bootstrap, db, escalation, redis_server, web, ws
+from dispatch import api, bootstrap, db, deps, escalation, redis_server, web, ws
 from dispatch.errors import NewsroomError
 from dispatch.runtime import Runtime
 from dispatch.settings import Settings
+from feeds import ingest_locations, ingest_webhooks
 from feeds import run as feeds_run
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,6 +34,7 @@ log = logging.getLogger("newsroom")
 def create_app(settings: Settings, redis_url: str) -> FastAPI:
     runtime = Runtime(settings, redis_url=redis_url)
     secrets = bootstrap.load(settings)
+    runtime.webhook_secret = secrets.webhook_secret
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -66,7 +68,7 @@ def create_app(settings: Settings, redis_url: str) -> FastAPI:
 
     @server.exception_handler(NewsroomError)
     async def newsroom_error(_: Request, exc: NewsroomError) -> JSONResponse:
-        return api.error_response(exc)
+        return deps.error_response(exc)
 
     @server.exception_handler(RedisError)
     async def redis_down(_: Request, exc: RedisError) -> JSONResponse:
@@ -92,6 +94,8 @@ def create_app(settings: Settings, redis_url: str) -> FastAPI:
     server.include_router(api.health)
     server.include_router(api.router)
     server.include_router(web.router)
+    server.include_router(ingest_locations.router)
+    server.include_router(ingest_webhooks.router)
     server.add_api_websocket_route("/ws/reporter", ws.reporter_socket)
 
     @server.get("/r", include_in_schema=False)

@@ -133,11 +133,18 @@ class ReporterClient:
             kind = msg.get("type")
             if kind == "welcome":
                 rep = msg["reporter"]
+                held = msg.get("tasks") or []
                 print(
-                    f"connected as {rep['name']} ({rep['reporter_id']}); waiting for tasks",
+                    f"connected as {rep['name']} ({rep['reporter_id']}); "
+                    f"{len(held)} open task(s) held; waiting for tasks",
                     file=self.out,
                     flush=True,
                 )
+                for task in held:  # caught up from the server, whatever device acknowledged it
+                    key = (task["task_id"], int(task["version"]))
+                    if key not in self.seen:
+                        self.seen.add(key)
+                        print("  " + describe({"task": task}), file=self.out, flush=True)
             elif kind in ("task", "task_update"):
                 key = (msg["task"]["task_id"], int(msg["task"]["version"]))
                 if key not in self.seen:

@@ -62,6 +62,11 @@ class Keys:
         """String: the highest cursor the reporter acknowledged."""
         return f"{self.prefix}:acked:{reporter_id}"
 
+    def held(self, reporter_id: str) -> str:
+        """Sorted set: the tasks a reporter holds now (offered to them and not closed, declined,
+        expired or reassigned), scored by creation time. A new device catches up from it."""
+        return f"{self.prefix}:held:{reporter_id}"
+
     # --- tasks ---------------------------------------------------------------------------
     def task(self, task_id: str) -> str:
         """Hash: the task's current fields, JSON-encoded under `doc`, and its `version`."""
@@ -107,6 +112,38 @@ class Keys:
     def traffic_minute(self, channel: str) -> str:
         """Hash: minute (epoch ms of the minute's start) -> views on that channel."""
         return f"{self.prefix}:traffic:{channel}"
+
+    def traffic_story(self, story_id: str) -> str:
+        """Hash: "<channel>:<minute>" -> views (or reach) of one story on one channel."""
+        return f"{self.prefix}:traffic:story:{story_id}"
+
+    @property
+    def traffic_stories(self) -> str:
+        """Sorted set: story_id -> the last minute it had traffic (what is being read now)."""
+        return f"{self.prefix}:traffic:stories"
+
+    # --- feeds ---------------------------------------------------------------------------
+    @property
+    def devices(self) -> str:
+        """Hash: tracker device id (OsmAnd/Traccar `id`) -> reporter_id."""
+        return f"{self.prefix}:devices"
+
+    @property
+    def feed_health(self) -> str:
+        """Hash: source name -> its last heartbeat (JSON: kind, ok, last_ok, last_error...)."""
+        return f"{self.prefix}:feeds:health"
+
+    def feed_state(self, source: str) -> str:
+        """Hash: a collector's own state (ETag, Last-Modified, log offset and inode, cursor)."""
+        return f"{self.prefix}:feeds:state:{source}"
+
+    def webhook_seen(self, kind: str, ident: str) -> str:
+        """String + TTL: a webhook delivery already applied (idempotency, replay protection)."""
+        return f"{self.prefix}:feeds:seen:{kind}:{ident}"
+
+    def derived_alert(self, kind: str, subject: str) -> str:
+        """String + TTL: a derived alert raised recently (so it is not raised again each minute)."""
+        return f"{self.prefix}:feeds:alerted:{kind}:{subject}"
 
     @property
     def events(self) -> str:

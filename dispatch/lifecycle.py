@@ -9,6 +9,8 @@ from __future__ import annotations
 from dispatch.errors import Conflict, InvalidInput
 
 TERMINAL = frozenset({"done", "cancelled"})
+# States in which the assignee holds the task: it is on their phone and theirs to answer or work.
+HELD = frozenset({"offered", "delivered", "accepted", "en_route", "on_scene", "filed"})
 
 TRANSITIONS: dict[str, frozenset[str]] = {
     "created": frozenset({"offered", "cancelled"}),

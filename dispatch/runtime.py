@@ -22,6 +22,7 @@ class Runtime:
     settings: Settings
     redis_url: str = ""
     keys: Keys = field(init=False)
+    webhook_secret: str = field(default="", repr=False)  # the effective one (bootstrap's)
     _redis: aioredis.Redis | None = None
     _bus: Bus | None = None
 

@@ -34,6 +34,7 @@ Stage = Literal[
 ]  # fmt: skip
 Channel = Literal["app", "web", "wechat", "weibo", "douyin", "sms", "radio", "tv"]
 Priority = Literal["normal", "high", "breaking"]
+Via = Literal["wechat", "weibo", "douyin", "search", "direct", "app", "other"]
 Severity = Literal["info", "warning", "critical"]
 TaskState = Literal[
     "created", "offered", "delivered", "accepted", "declined", "en_route", "on_scene", "filed",
@@ -81,6 +82,8 @@ class Traffic(Message):
     shares: Annotated[int, Field(ge=0, le=10**9)] = 0
     engaged_s: Annotated[int, Field(ge=0, le=10**12)] = 0
     reach: Annotated[int, Field(ge=0, le=10**9)] | None = None
+    # Where the readers came from (web access logs): a referrer or app class.
+    via: Via | None = None
 
 
 class Location(Message):
@@ -184,13 +187,20 @@ class ClientLocation(Message):
     ts: EpochMs
 
 
+class ClientDuty(Message):
+    """Going on or off duty from the phone (off duty: not tracked, not offered tasks)."""
+
+    type: Literal["duty"]
+    on_duty: bool
+
+
 class Ping(Message):
     type: Literal["ping"]
     t: EpochMs | None = None
 
 
 ClientMessage = Annotated[
-    Ack | TaskStatus | ClientLocation | Ping | Hello, Field(discriminator="type")
+    Ack | TaskStatus | ClientLocation | ClientDuty | Ping | Hello, Field(discriminator="type")
 ]
 
 _event_adapter: TypeAdapter[Any] = TypeAdapter(Event)

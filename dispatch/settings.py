@@ -76,6 +76,10 @@ class Settings:
     # (requests, seconds) per token and per client address, shared by every process.
     rate_token: tuple[int, int] = (600, 60)
     rate_ip: tuple[int, int] = (1200, 60)
+    # How long a reporter's trail of fixes is kept (design.md §6: 24 h by default).
+    trail_retention_s: int = 24 * 3600
+    # The feeds process's collectors (TOML); unset: NEWSROOM_DATA_DIR/feeds.toml if it exists.
+    feeds_config: Path | None = None
 
     @property
     def public_url(self) -> str:
@@ -128,4 +132,23 @@ def load(env: dict[str, str] | None = None, dotenv: Path | None = Path(".env")) 
         not in ("0", "false", "no", "off"),
         rate_token=_rate("NEWSROOM_RATE_TOKEN", get("NEWSROOM_RATE_TOKEN"), (600, 60)),
         rate_ip=_rate("NEWSROOM_RATE_IP", get("NEWSROOM_RATE_IP"), (1200, 60)),
+        trail_retention_s=_hours(
+            "NEWSROOM_TRAIL_RETENTION_H", get("NEWSROOM_TRAIL_RETENTION_H"), 24
+        ),
+        feeds_config=Path(fc).expanduser().resolve()
+        if (fc := get("NEWSROOM_FEEDS_CONFIG"))
+        else None,
     )
+
+
+def _hours(name: str, text: str | None, default: float) -> int:
+    """Hours (fractions allowed, e.g. 0.5) as whole seconds; at least one minute."""
+    if text is None:
+        return int(default * 3600)
+    try:
+        hours = float(text)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number of hours, got {text!r}") from None
+    if not 1 / 60 <= hours <= 24 * 366:
+        raise ConfigError(f"{name} must be between 1/60 and 8784 hours, got {text!r}")
+    return int(hours * 3600)

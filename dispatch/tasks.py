@@ -98,13 +98,25 @@ async def get(r: aioredis.Redis, keys: Keys, task_id: str) -> dict[str, Any]:
     return {**task.model_dump(), "timeline": timeline}
 
 
-async def open_tasks(r: aioredis.Redis, keys: Keys, limit: int = 200) -> list[dict[str, Any]]:
-    ids = cast(list[str], await r.zrevrange(keys.tasks_open, 0, limit - 1))
+async def _docs(r: aioredis.Redis, keys: Keys, ids: list[str]) -> list[dict[str, Any]]:
     async with r.pipeline(transaction=False) as pipe:
         for tid in ids:
             pipe.hget(keys.task(tid), "doc")
         docs = await pipe.execute()
     return [json.loads(d) for d in docs if d]
+
+
+async def open_tasks(r: aioredis.Redis, keys: Keys, limit: int = 200) -> list[dict[str, Any]]:
+    """Open tasks, newest first."""
+    return await _docs(r, keys, cast(list[str], await r.zrevrange(keys.tasks_open, 0, limit - 1)))
+
+
+async def held(
+    r: aioredis.Redis, keys: Keys, reporter_id: str, limit: int = 100
+) -> list[dict[str, Any]]:
+    """The tasks a reporter holds now, oldest first (what a newly signed-in phone shows)."""
+    ids = cast(list[str], await r.zrange(keys.held(reporter_id), 0, limit - 1))
+    return await _docs(r, keys, ids)
 
 
 def _event(task: schema.Task, actor: str, reason: str = "") -> dict[str, str]:
@@ -135,6 +147,10 @@ def write(
         pipe.zadd(keys.tasks_open, {task.task_id: task.created_at})
     else:
         pipe.zrem(keys.tasks_open, task.task_id)
+    if task.assignee and task.state in lifecycle.HELD:
+        pipe.zadd(keys.held(task.assignee), {task.task_id: task.created_at})
+    elif task.assignee:
+        pipe.zrem(keys.held(task.assignee), task.task_id)
     if task.state == "offered" and task.offer_deadline:
         pipe.zadd(keys.timers, {timer_member(task): task.offer_deadline})
     elif task.state not in AWAITING_ANSWER:
@@ -273,6 +289,8 @@ async def change(
                 pipe.multi()
                 if target == "offered":
                     pipe.zrem(keys.timers, timer_member(task))  # the previous offer's timer
+                    if task.assignee and task.assignee != new.assignee:
+                        pipe.zrem(keys.held(task.assignee), task_id)
                 write(pipe, keys, new, actor.subject, reason, pushes)
                 result = new.model_dump()
                 if idem:

@@ -123,7 +123,9 @@ class Session:
         if resume:
             with contextlib.suppress(InvalidInput):
                 await tasks.ack(rt.redis, rt.keys, self.rid, resume)
-        profile = await reporters.get(rt.redis, rt.keys, self.rid)
+        profile, held = await asyncio.gather(
+            reporters.get(rt.redis, rt.keys, self.rid), tasks.held(rt.redis, rt.keys, self.rid)
+        )
         async with rt.bus.subscribe(rt.keys.reporter_channel(self.rid), maxsize=64) as sub:
             self.sub = sub
             await self.send(
@@ -131,6 +133,7 @@ class Session:
                     "type": "welcome",
                     "v": schema.V,
                     "reporter": profile,
+                    "tasks": held,
                     "server_time": now_ms(),
                     "heartbeat_s": HEARTBEAT_S,
                 }
@@ -239,6 +242,9 @@ class Session:
                 source="app",
             )
             await reporters.apply_fix(rt.redis, rt.keys, fix)
+        elif isinstance(msg, schema.ClientDuty):
+            await reporters.set_duty(rt.redis, rt.keys, self.rid, msg.on_duty)
+            await self.send({"type": "duty", "v": schema.V, "on_duty": msg.on_duty})
         elif isinstance(msg, schema.Ping):
             await self.send({"type": "pong", "v": schema.V, "t": msg.t, "server_time": now_ms()})
         else:

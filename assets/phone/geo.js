@@ -3,9 +3,8 @@
 // fix. Fixes go out as protocol `location` messages, at most one per MIN_GAP_MS (the newest
 // wins); a fix taken while the link is down is sent when it comes back.
 //
-// The duty toggle is the phone's own: the server's duty state (what the desk and the wall
-// show as 在岗/离岗) cannot be set over the websocket yet, so the toggle only decides whether
-// this phone tracks and sends its location.
+// The duty toggle also tells the server (protocol `duty` message, phone.js), so the desk's
+// roster and the ranking see 在岗/离岗; this module only tracks and sends the location.
 
 const MIN_GAP_MS = 3000;
 const MAX_ACCURACY_M = 100000; // the schema's bound

@@ -118,10 +118,18 @@ function welcome(msg) {
   clockOffset = Number(msg.server_time) ? msg.server_time - Date.now() : 0;
   state.verified = true;
   state.reporter = msg.reporter || null;
+  // Duty: a change made on this phone while offline wins; otherwise the server's state does
+  // (set from another device, or the phone's storage was cleared).
+  if (state.duty_pending) sendDuty();
+  else if (state.reporter && typeof state.reporter.on_duty === "boolean") state.on_duty = state.reporter.on_duty;
   save();
   showScreen("app");
   $("me").textContent = state.reporter ? state.reporter.name : "";
   if (state.on_duty) duty.start();
+  else duty.stop();
+  showDuty();
+  // Catch up: the tasks this reporter holds now, also those acknowledged on another device.
+  for (const task of msg.tasks || []) push({ type: "task_update", change: "", task });
   flushQueue();
   duty.flush();
   render();
@@ -130,6 +138,10 @@ function welcome(msg) {
 function receive(msg) {
   if (msg.type === "task" || msg.type === "task_update") push(msg);
   else if (msg.type === "error") serverError(msg);
+  else if (msg.type === "duty" && msg.on_duty === state.on_duty) {
+    state.duty_pending = false;
+    save();
+  }
   // pong: nothing to do; any message is proof of life for the link
 }
 
@@ -250,8 +262,15 @@ const duty = new Duty((msg) => (link ? link.send(msg) : false), (status) => {
   showDuty();
 });
 
+/** Tell the server (the desk's roster, who may be offered tasks); sent again on reconnect. */
+function sendDuty() {
+  state.duty_pending = true;
+  if (link) link.send({ type: "duty", v: 1, on_duty: Boolean(state.on_duty) });
+}
+
 $("duty-toggle").addEventListener("change", (ev) => {
   state.on_duty = ev.currentTarget.checked;
+  sendDuty();
   save();
   if (state.on_duty) duty.start();
   else duty.stop();

@@ -8,7 +8,7 @@
 //   cursor    the last push processed and acknowledged (the hello's `resume`)
 //   tasks     task_id -> {task, first_seen, hidden, change, error}: the latest version only
 //   queue     status changes not yet confirmed, oldest first: {id, task_id, status, reason}
-//   on_duty   the duty toggle (client-side only; see phone.js)
+//   on_duty   the duty toggle; duty_pending: a change the server has not confirmed yet
 // The language choice is kept apart (LANG_KEY): it outlives a logout.
 
 const KEY = "nr.phone.v1";
@@ -17,7 +17,7 @@ const KEEP_CLOSED_MS = 24 * 3600 * 1000;
 
 function blank() {
   return { token: "", verified: false, reporter: null, cursor: null, tasks: {}, queue: [],
-           on_duty: false };
+           on_duty: false, duty_pending: false };
 }
 
 export function load() {

@@ -217,15 +217,18 @@ def test_phone_shares_location_only_on_duty_and_follows_the_desk(
         for state, allowed in lifecycle.TRANSITIONS.items()
     }
 
-    assert api.where(rep["reporter_id"])["lat"] is None
-    time.sleep(0.5)
-    assert api.where(rep["reporter_id"])["lat"] is None  # off duty: nothing is shared
-    page.check("#duty-toggle", force=True)
-    assert wait_for(lambda: api.where(rep["reporter_id"])["lat"] == pytest.approx(27.7401))
+    # The toggle starts from the server's duty state (a new reporter is on duty) and sets it.
+    rid = rep["reporter_id"]
+    page.wait_for_selector("#duty-toggle:checked", state="attached", timeout=5_000)
+    assert wait_for(lambda: api.where(rid)["lat"] == pytest.approx(27.7401))
     page.uncheck("#duty-toggle", force=True)
+    assert wait_for(lambda: api.where(rid)["on_duty"] is False)  # the desk's roster sees it
     context.set_geolocation({"latitude": 27.9, "longitude": 112.9})
     time.sleep(4)  # longer than the page's minimum gap between fixes
-    assert api.where(rep["reporter_id"])["lat"] == pytest.approx(27.7401)
+    assert api.where(rid)["lat"] == pytest.approx(27.7401)  # off duty: nothing is shared
+    page.check("#duty-toggle", force=True)
+    assert wait_for(lambda: api.where(rid)["lat"] == pytest.approx(27.9))
+    assert api.where(rid)["on_duty"] is True
 
     # The desk cancels one task (the card is marked) and reassigns another (the card goes).
     kept = api.task("Cancelled later", rep["reporter_id"])
@@ -296,3 +299,22 @@ def test_phone_wrong_or_revoked_token_returns_to_login(
     time.sleep(2)  # longer than the first reconnection delays: after a 1008 there is none
     assert sockets == []
     context.close()
+
+
+def test_a_new_device_shows_the_tasks_the_reporter_holds(server: Any, browser: Browser) -> None:
+    api = Api(server)
+    rep = api.reporter("周敏")
+    old_context, old_phone = phone(browser, server.url, rep["token"], locale="en-US")
+    held = api.task("Held since yesterday", rep["reporter_id"])
+    old_phone.click(f'.task[data-task-id="{held}"] button[data-action=accepted]', timeout=5_000)
+    assert wait_for(lambda: api.get(held)["state"] == "accepted")
+    gone = api.task("Cancelled meanwhile", rep["reporter_id"])
+    old_phone.wait_for_selector(f'.task[data-task-id="{gone}"]', timeout=5_000)
+    api.move(gone, {"state": "cancelled"})
+    old_context.close()
+
+    # Everything was acknowledged on the old phone: the new one learns of it from the welcome.
+    new_context, new_phone = phone(browser, server.url, rep["token"], locale="en-US")
+    new_phone.wait_for_selector(f'.task[data-task-id="{held}"][data-state=accepted]', timeout=5_000)
+    assert new_phone.query_selector(f'.task[data-task-id="{gone}"]') is None
+    new_context.close()

@@ -6,6 +6,7 @@ import asyncio
 import json
 import subprocess
 import sys
+import time
 from typing import Any
 
 import httpx
@@ -162,6 +163,63 @@ def test_status_change_and_illegal_transition_over_the_socket(server: Any, run: 
             httpx.get, f"{server.url}/api/v1/tasks/{task_id}", headers=_admin(server)
         )
         assert [e["state"] for e in got.json()["timeline"]].count("accepted") == 1
+
+    run(go())
+
+
+def test_welcome_lists_held_tasks_and_duty_is_set_over_the_socket(server: Any, run: Any) -> None:
+    """A second device catches up on what the first one acknowledged; going off duty from the
+    phone takes the reporter off the map and out of the ranking."""
+    me, other = _new_reporter(server, "林晓"), _new_reporter(server, "黄河")
+
+    def task(title: str, assignee: str) -> str:
+        r = httpx.post(
+            server.url + "/api/v1/tasks",
+            headers=_admin(server),
+            json={"title": title, "lat": 27.73, "lon": 112.53, "assignee": assignee},
+        )
+        return r.json()["task_id"]  # type: ignore[no-any-return]
+
+    def move(task_id: str, body: dict[str, Any]) -> None:
+        r = httpx.post(
+            f"{server.url}/api/v1/tasks/{task_id}/transitions", headers=_admin(server), json=body
+        )
+        assert r.status_code == 200, r.text
+
+    kept, cancelled, moved = (task(t, me["reporter_id"]) for t in ("kept", "cancelled", "moved"))
+
+    async def go() -> None:
+        async with websockets.connect(_ws_url(server)) as ws:
+            welcome = await _hello(ws, me["token"])
+            assert {t["task_id"] for t in welcome["tasks"]} == {kept, cancelled, moved}
+            cursor = ""
+            for _ in range(3):
+                cursor = json.loads(await asyncio.wait_for(ws.recv(), 2))["cursor"]
+            await ws.send(json.dumps({"type": "ack", "v": 1, "cursor": cursor}))
+            await ws.send(json.dumps({"type": "ping", "v": 1}))  # acks are answered by nothing
+            assert json.loads(await asyncio.wait_for(ws.recv(), 2))["type"] == "pong"
+            await asyncio.to_thread(move, cancelled, {"state": "cancelled"})
+            await asyncio.to_thread(
+                move, moved, {"state": "offered", "assignee": other["reporter_id"]}
+            )
+            now_ms = int(time.time() * 1000)
+            fix = {"type": "location", "v": 1, "lat": 27.73, "lon": 112.53, "ts": now_ms}
+            await ws.send(json.dumps(fix))
+            await ws.send(json.dumps({"type": "duty", "v": 1, "on_duty": False}))
+            while (msg := json.loads(await asyncio.wait_for(ws.recv(), 2)))["type"] != "duty":
+                pass
+            assert msg == {"type": "duty", "v": 1, "on_duty": False}
+        async with websockets.connect(_ws_url(server)) as ws:  # a new phone, no cursor
+            welcome = await _hello(ws, me["token"])
+            assert [t["task_id"] for t in welcome["tasks"]] == [kept]
+            assert welcome["reporter"]["on_duty"] is False
+        nearest = await asyncio.to_thread(
+            httpx.get,
+            server.url + "/api/v1/reporters/nearest",
+            params={"lat": 27.73, "lon": 112.53},
+            headers=_admin(server),
+        )
+        assert me["reporter_id"] not in [r["reporter_id"] for r in nearest.json()]
 
     run(go())
 

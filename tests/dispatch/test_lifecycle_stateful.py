@@ -140,6 +140,14 @@ class TaskLife(RuleBasedStateMachine):
         assert task["state"] not in lifecycle.TERMINAL or task["task_id"] not in self.call(
             self.r.zrange(KEYS.tasks_open, 0, -1)
         )
+        # The task is held by its assignee exactly while it is theirs, and by nobody else.
+        holders = [
+            p.subject
+            for p in self.people
+            if self.call(self.r.zscore(KEYS.held(p.subject), self.task_id)) is not None
+        ]
+        expected = [task["assignee"]] if task["state"] in lifecycle.HELD else []
+        assert holders == expected, (task["state"], task["assignee"], holders)
 
 
 def test_task_lifecycle_stateful(redis_url: str) -> None:

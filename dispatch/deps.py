@@ -1,0 +1,54 @@
+"""FastAPI dependencies shared by every HTTP route (the REST API and the feeds' ingest
+endpoints): the process's Runtime, the caller's address and token, and rate limits. Core: the
+feeds package may import it."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+from fastapi.responses import JSONResponse
+
+from dispatch import auth, ratelimit
+from dispatch.auth import Principal
+from dispatch.errors import NewsroomError, RateLimited
+from dispatch.runtime import Runtime
+
+
+def runtime(request: Request) -> Runtime:
+    return request.app.state.runtime  # type: ignore[no-any-return]
+
+
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+async def limit_ip(request: Request) -> None:
+    """Every API request counts against its client address."""
+    rt = runtime(request)
+    await ratelimit.hit(rt.redis, rt.keys, "address", client_ip(request), rt.settings.rate_ip)
+
+
+async def principal(
+    request: Request, authorization: Annotated[str | None, Header()] = None
+) -> Principal:
+    token = None
+    if authorization and authorization.lower().startswith("bearer "):
+        token = authorization[7:].strip()
+    rt = runtime(request)
+    who = await auth.authenticate(rt.redis, rt.keys, token)
+    await ratelimit.hit(rt.redis, rt.keys, "token", who.token_id, rt.settings.rate_token)
+    return who
+
+
+Who = Annotated[Principal, Depends(principal)]
+RT = Annotated[Runtime, Depends(runtime)]
+
+
+def error_response(exc: NewsroomError) -> JSONResponse:
+    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+    if isinstance(exc, RateLimited):
+        headers = {"Retry-After": str(exc.retry_after_s)}
+    return JSONResponse(
+        {"error": exc.code, "detail": exc.text}, status_code=exc.status, headers=headers
+    )

@@ -311,6 +311,8 @@ def test_a_new_device_shows_the_tasks_the_reporter_holds(server: Any, browser: B
     gone = api.task("Cancelled meanwhile", rep["reporter_id"])
     old_phone.wait_for_selector(f'.task[data-task-id="{gone}"]', timeout=5_000)
     api.move(gone, {"state": "cancelled"})
+    old_phone.wait_for_selector(f'.task[data-task-id="{gone}"][data-state=cancelled]')
+    time.sleep(0.3)  # its acknowledgement is on the way
     old_context.close()
 
     # Everything was acknowledged on the old phone: the new one learns of it from the welcome.

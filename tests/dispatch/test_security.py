@@ -169,7 +169,7 @@ def test_rate_limits_are_shared_by_every_process(redis_url: str, tmp_path: Path)
         b.stop()
 
 
-def test_rate_limit_per_address(redis_url: str, tmp_path: Path) -> None:
+def test_rate_limit_per_address(redis_url: str, tmp_path: Path, run: Any) -> None:
     srv = Server(redis_url, tmp_path, extra_env={"NEWSROOM_RATE_IP": "5/60"}).start()
     try:
         _fresh_window()
@@ -191,7 +191,7 @@ def test_rate_limit_per_address(redis_url: str, tmp_path: Path) -> None:
             return closed.value.rcvd.code, closed.value.rcvd.reason
 
         # Sockets count against the same address; 1013 (try later), not 1008 (give up).
-        code, reason = asyncio.run(refused_socket())
+        code, reason = run(refused_socket())
         assert code == 1013 and "at most 5 in 60 s" in reason, (code, reason)
     finally:
         srv.stop()

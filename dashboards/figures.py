@@ -92,8 +92,10 @@ def map_layers(centre: tuple[float, float] = CENTRE) -> list[dict[str, Any]]:
 
 def _reporter_hover(rep: Row, lang: str) -> str:
     duty = i18n.label("duty", "on" if rep.get("on_duty") else "off", lang)
-    battery = rep.get("battery")
+    battery, accuracy = rep.get("battery"), rep.get("accuracy_m")
     extra = f" · {i18n.t('col_battery', lang)} {battery:.0f}%" if battery is not None else ""
+    if accuracy is not None:  # how far off the dot may be, as the phone reported it
+        extra += f" · ±{accuracy:.0f} m"
     return f"{rep.get('name') or rep['reporter_id']} · {duty}{extra}"
 
 

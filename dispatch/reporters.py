@@ -3,17 +3,20 @@
 A fix is applied by one Lua script, so the check "is it newer than the current one?", the
 write (hash, GEO set, trail) and the live nudge happen in one round trip: duplicate and
 out-of-order fixes (a phone flushing its offline queue) never move a reporter backwards.
+
+Trackers (OwnTracks, Traccar Client) are bound to reporters by their device ids: the `devices`
+hash maps each id to one reporter, written with the reporter in one script.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Sequence
 from typing import Any, cast
 
 import redis.asyncio as aioredis
-from redis.typing import EncodableT, FieldT
 
 from dispatch import auth, db, ranking, schema, tasks
 from dispatch.clock import new_id, now_ms
@@ -25,12 +28,17 @@ NEAREST_RADIUS_KM = 100  # a county is at most about 100 km across
 NEAREST_MAX = 50  # at most this many ranked reporters per query
 NEAREST_CANDIDATES = 50  # at least this many candidates by straight-line distance
 WORKLOAD_SCAN = 2000  # open tasks read to count workloads (a county has tens)
+MAX_FUTURE_MS = 60_000  # a fix this far ahead of our clock means the device clock is wrong
+MAX_DEVICES = 10  # tracker ids per reporter (a phone or two, a car tracker)
+DEVICE_ID = re.compile(r"[^\s\x00-\x1f\x7f]{1,64}")  # Traccar lets users type any id
 
 # KEYS: reporter hash, geo set, trail stream, live channel
 # ARGV: reporter_id, lat, lon, ts, accuracy, speed, heading, battery, received_at, source,
-#       trail min id, event json
+#       trail min id, event json, trail retention ms, "1" to drop fixes while off duty
+# Returns 1 applied, 0 duplicate or older, 2 dropped (off duty), -1 no such reporter.
 _APPLY_FIX = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+if ARGV[14] == '1' and redis.call('HGET', KEYS[1], 'on_duty') == '0' then return 2 end
 local cur = tonumber(redis.call('HGET', KEYS[1], 'fix_ts') or '0')
 if tonumber(ARGV[4]) <= cur then return 0 end
 redis.call('HSET', KEYS[1], 'lat', ARGV[2], 'lon', ARGV[3], 'fix_ts', ARGV[4],
@@ -38,8 +46,25 @@ redis.call('HSET', KEYS[1], 'lat', ARGV[2], 'lon', ARGV[3], 'fix_ts', ARGV[4],
   'received_at', ARGV[9], 'source', ARGV[10])
 redis.call('GEOADD', KEYS[2], ARGV[3], ARGV[2], ARGV[1])
 redis.call('XADD', KEYS[3], 'MINID', '~', ARGV[11], '*', 'fix', ARGV[12])
+redis.call('PEXPIRE', KEYS[3], ARGV[13])
 redis.call('PUBLISH', KEYS[4], ARGV[12])
 return 1
+"""
+
+# KEYS: reporter hash, reporters set, devices hash
+# ARGV: reporter_id, number of devices n, n device ids, then the profile's field/value pairs
+# Returns {0} created, {1} the reporter exists, {2, device, owner} a device is already bound.
+_CREATE = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return {1} end
+local n = tonumber(ARGV[2])
+for i = 3, 2 + n do
+  local owner = redis.call('HGET', KEYS[3], ARGV[i])
+  if owner then return {2, ARGV[i], owner} end
+end
+for i = 3, 2 + n do redis.call('HSET', KEYS[3], ARGV[i], ARGV[1]) end
+redis.call('HSET', KEYS[1], unpack(ARGV, 3 + n))
+redis.call('SADD', KEYS[2], ARGV[1])
+return {0}
 """
 
 _NUMERIC = ("lat", "lon", "fix_ts", "accuracy_m", "speed_mps", "heading", "battery", "received_at")
@@ -72,28 +97,73 @@ async def create(
     devices: list[str] | None = None,
     reporter_id: str | None = None,
 ) -> dict[str, Any]:
-    """Register a reporter and issue their token (returned once, under `token`)."""
+    """Register a reporter and issue their token (returned once, under `token`).
+
+    `devices` are tracker ids (Traccar Client's device identifier) bound to this reporter; one
+    already bound to another reporter is refused with InvalidInput and nothing is created."""
     name = name.strip()
     if not name or len(name) > 100:
         raise InvalidInput("name must be 1-100 characters")
+    device_ids = _check_devices(devices or [])
     reporter_id = reporter_id or new_id("r")
     doc = {
         "reporter_id": reporter_id,
         "name": name,
         "skills": json.dumps(skills or []),
-        "devices": json.dumps(devices or []),
+        "devices": json.dumps(device_ids),
         "on_duty": "1",
         "created_at": str(now_ms()),
     }
-    if not await r.hsetnx(keys.reporter(reporter_id), "reporter_id", reporter_id):
+    fields = [part for pair in doc.items() for part in pair]
+    result = await r.eval(
+        _CREATE,
+        3,
+        keys.reporter(reporter_id),
+        keys.reporters,
+        keys.devices,
+        reporter_id,
+        len(device_ids),
+        *device_ids,
+        *fields,
+    )
+    if result[0] == 1:
         raise InvalidInput(f"reporter {reporter_id} already exists")
-    async with r.pipeline(transaction=True) as pipe:
-        # Mapping is invariant in its key type, so a dict[str, str] must be cast to pass as one.
-        pipe.hset(keys.reporter(reporter_id), mapping=cast(Mapping[FieldT, EncodableT], doc))
-        pipe.sadd(keys.reporters, reporter_id)
-        await pipe.execute()
+    if result[0] == 2:
+        raise InvalidInput(
+            f"device {result[1]} is already bound to reporter {result[2]}; each tracker"
+            " device id can belong to one reporter only"
+        )
     token, token_id = await auth.create_token(r, keys, "reporter", reporter_id, label=name)
     return {**_decode(doc), "token": token, "token_id": token_id}
+
+
+def _check_devices(devices: Sequence[str]) -> list[str]:
+    """Stripped, deduplicated device ids (in order); InvalidInput for a malformed one."""
+    out: list[str] = []
+    for raw in devices:
+        device = raw.strip()
+        if not DEVICE_ID.fullmatch(device):
+            raise InvalidInput(
+                f"device id {raw[:70]!r} must be 1-64 characters without spaces or control"
+                " characters"
+            )
+        if device not in out:
+            out.append(device)
+    if len(out) > MAX_DEVICES:
+        raise InvalidInput(f"a reporter may have at most {MAX_DEVICES} devices, got {len(out)}")
+    return out
+
+
+async def reporter_for_device(r: aioredis.Redis, keys: Keys, device_id: str) -> str:
+    """The reporter a tracker device id is bound to; NotFound (with what to do) if none."""
+    reporter_id = await r.hget(keys.devices, device_id) if DEVICE_ID.fullmatch(device_id) else None
+    if not reporter_id:
+        raise NotFound(
+            f"unknown device id {device_id[:70]!r}: bind it to a reporter first"
+            f" ('newsroom reporters add NAME --devices {device_id[:70]}', or \"devices\" in"
+            " POST /api/v1/reporters)"
+        )
+    return cast(str, reporter_id)
 
 
 async def get(r: aioredis.Redis, keys: Keys, reporter_id: str) -> dict[str, Any]:
@@ -112,10 +182,20 @@ async def all_reporters(r: aioredis.Redis, keys: Keys) -> list[dict[str, Any]]:
     return [_decode(d) for d in rows if d]
 
 
-async def apply_fix(r: aioredis.Redis, keys: Keys, fix: schema.Location) -> bool:
+async def apply_fix(
+    r: aioredis.Redis,
+    keys: Keys,
+    fix: schema.Location,
+    retention_ms: int = TRAIL_RETENTION_MS,
+    *,
+    on_duty_only: bool = False,
+) -> bool:
     """Apply a location fix. True if it became the current position; False if it was a
-    duplicate or older than the current fix. Raises NotFound for an unknown reporter."""
-    if fix.ts > now_ms() + 60_000:
+    duplicate or older than the current fix, or (with `on_duty_only`, for trackers that send
+    around the clock) the reporter is off duty. The trail keeps `retention_ms` of fixes and
+    expires that long after the last one. Raises NotFound for an unknown reporter and
+    InvalidInput for a fix more than 60 s in the future."""
+    if fix.ts > now_ms() + MAX_FUTURE_MS:
         raise InvalidInput("the fix is more than 60 s in the future; check the device clock")
     event = schema.encode(fix)
 
@@ -139,12 +219,14 @@ async def apply_fix(r: aioredis.Redis, keys: Keys, fix: schema.Location) -> bool
         s(fix.battery),
         fix.received_at,
         fix.source,
-        str(now_ms() - TRAIL_RETENTION_MS),
+        str(now_ms() - retention_ms),
         event,
+        retention_ms,
+        "1" if on_duty_only else "0",
     )
     if result == -1:
         raise NotFound(f"no reporter {fix.reporter_id}")
-    return bool(result)
+    return bool(result == 1)
 
 
 async def set_duty(r: aioredis.Redis, keys: Keys, reporter_id: str, on_duty: bool) -> None:

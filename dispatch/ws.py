@@ -241,7 +241,9 @@ class Session:
                 received_at=now_ms(),
                 source="app",
             )
-            await reporters.apply_fix(rt.redis, rt.keys, fix)
+            await reporters.apply_fix(
+                rt.redis, rt.keys, fix, retention_ms=rt.settings.trail_retention_s * 1000
+            )
         elif isinstance(msg, schema.ClientDuty):
             await reporters.set_duty(rt.redis, rt.keys, self.rid, msg.on_duty)
             await self.send({"type": "duty", "v": schema.V, "on_duty": msg.on_duty})

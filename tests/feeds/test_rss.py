@@ -22,7 +22,7 @@ from feeds.rss import FeedItem, RssCollector, parse_feed, published_on, story_id
 
 T = TypeVar("T")
 Run = Callable[[Coroutine[Any, Any, T]], T]
-SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "samples" / "feeds"
+SAMPLES = Path(__file__).resolve().parents[1] / "samples" / "feeds"  # ../shared/samples, copied
 APP_RSS = (SAMPLES / "app-rss.xml").read_bytes()
 WEB_ATOM = (SAMPLES / "web-atom.xml").read_bytes()
 KEYS = Keys("t-rss")

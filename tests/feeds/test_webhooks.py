@@ -20,7 +20,7 @@ from dispatch.schema import STAGES
 from feeds import signing, webhooks
 from feeds.webhooks import MAX_AGE_MS, MAX_SKEW_MS, TooLarge, parse_story, parse_traffic
 
-SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "samples" / "webhooks"
+SAMPLES = Path(__file__).resolve().parents[1] / "samples" / "webhooks"  # ../shared/samples, copied
 STORY_SAMPLE = SAMPLES / "story.sample-webhook-secret.json"
 TRAFFIC_SAMPLE = SAMPLES / "traffic.sample-webhook-secret.json"
 SAMPLE_STORY_AT = 1795682470000  # the sample's updated_at

@@ -25,7 +25,7 @@ from feeds.wordpress import STAGES, WordPressCollector, parse_post, parse_posts,
 
 T = TypeVar("T")
 Run = Callable[[Coroutine[Any, Any, T]], T]
-SAMPLE = Path(__file__).resolve().parents[3] / "shared" / "samples" / "wordpress" / "posts.json"
+SAMPLE = Path(__file__).resolve().parents[1] / "samples" / "wordpress" / "posts.json"
 POSTS: list[dict[str, Any]] = json.loads(SAMPLE.read_text())
 KEYS = Keys("t-wp")
 USER, APP_PASSWORD = "desk", "abcd EFGH 1234 ijkl MNOP 5678"

@@ -67,6 +67,14 @@ TEXT: dict[str, dict[str, str]] = {
     "never": {"zh": "无定位", "en": "no fix"},
     "ago": {"zh": "{age}前", "en": "{age} ago"},
     "views": {"zh": "阅读量", "en": "Views"},
+    # source health (the wall's footer) and the traffic panel's stale mark
+    "feeds": {"zh": "数据源", "en": "Sources"},
+    "feed_ok": {"zh": "正常", "en": "OK"},
+    "feed_stale": {"zh": "数据延迟", "en": "Stale"},
+    "feed_failing": {"zh": "故障", "en": "Failing"},
+    "feed_never": {"zh": "从未成功", "en": "never"},
+    # the traffic panel when every traffic source is stale: no data, not zero readers
+    "traffic_stale": {"zh": "流量数据延迟", "en": "Traffic data stale"},
     "stories": {"zh": "稿件", "en": "Stories"},
     # events, as the "last event" line names them
     "ev_story": {"zh": "稿件", "en": "Story"},

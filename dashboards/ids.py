@@ -29,6 +29,8 @@ WALL_MAP = "wall-map"
 WALL_STAGES = "wall-stages"
 WALL_TRAFFIC = "wall-traffic"
 WALL_TASKS = "wall-tasks"              # open tasks list (rows carry class nr-task-row)
+WALL_FEEDS = "wall-feeds"              # source health chips ([data-source], [data-status])
+WALL_TRAFFIC_STALE = "wall-traffic-stale"  # the traffic panel's "stale" mark (hidden when fresh)
 
 # --- desk ------------------------------------------------------------------------------------
 DESK = "desk"

@@ -9,10 +9,11 @@ while the browser is there:
    module global) and push only what changed: text at once (the first event after a quiet
    spell goes out immediately, bursts are coalesced into ~100 ms batches), figures as `Patch`
    deltas at most twice a second;
-3. every 2 s: a heartbeat (assets/watchdog.js marks the page stale without it), ages and the
-   events-per-minute rate; every 15 s: the page's credentials are checked again (revoked
-   wall keys and ended desk sessions stop the stream); every 30 s: a liveness probe, because
-   Dash's shared websocket stays open while a closed tab's callback would stream on forever;
+3. every 2 s: a heartbeat (assets/watchdog.js marks the page stale without it), ages, the
+   events-per-minute rate and the feed sources' health (re-read: it changes with the clock);
+   every 15 s: the page's credentials are checked again (revoked wall keys and ended desk
+   sessions stop the stream); every 30 s: a liveness probe, because Dash's shared websocket
+   stays open while a closed tab's callback would stream on forever;
 4. on RESYNC (the bus dropped messages, or Redis came back) reload the snapshot.
 """
 
@@ -32,7 +33,7 @@ from redis.exceptions import RedisError
 
 from dashboards import figures, i18n, model, panels
 from dashboards.model import LiveState
-from dispatch import reporters, schema, stories, tasks
+from dispatch import reporters, schema, sources, stories, tasks
 from dispatch.bus import RESYNC, Subscription
 from dispatch.clock import now_ms
 from dispatch.errors import InvalidInput, NotFound
@@ -68,10 +69,12 @@ class Page:
 async def load_state(runtime: Runtime) -> LiveState:
     """The snapshot a page starts from (and reloads on RESYNC)."""
     r, keys = runtime.redis, runtime.keys
-    reps, open_tasks, all_stories, traffic = await asyncio.gather(
+    reps, open_tasks, all_stories, traffic, feeds = await asyncio.gather(
         reporters.all_reporters(r, keys), tasks.open_tasks(r, keys), stories.all_stories(r, keys),
-        stories.traffic_last_hour(r, keys))
-    return model.from_snapshot(reps, open_tasks, all_stories, traffic, now_ms())
+        stories.traffic_last_hour(r, keys), sources.health(r, keys))
+    state = model.from_snapshot(reps, open_tasks, all_stories, traffic, now_ms())
+    state.feeds = feeds
+    return state
 
 
 def to_patch(arrays: dict[int, dict[str, list[Any]]]) -> Patch:
@@ -225,6 +228,10 @@ class _Connection:
         if self.state is None:
             return set()
         parts = {model.TASKS, model.REPORTERS, model.COUNTS}
+        with contextlib.suppress(RedisError, OSError):
+            # Ages and staleness move with the clock, not with events: re-read each tick.
+            self.state.feeds = await sources.health(self.runtime.redis, self.runtime.keys, stamp)
+            parts.add(model.FEEDS)
         if model.roll_traffic(self.state, stamp):
             # A new minute: re-read the totals, which also heals any drift.
             with contextlib.suppress(RedisError, OSError):

@@ -11,7 +11,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from dispatch import lifecycle, schema
+from dispatch import lifecycle, schema, sources
 
 # Parts of a page; renderers map them to component props.
 MAP = "map"
@@ -21,7 +21,8 @@ TASKS = "tasks"
 REPORTERS = "reporters"
 COUNTS = "counts"
 EVENT = "event"
-ALL = frozenset({MAP, STAGES, TRAFFIC, TASKS, REPORTERS, COUNTS, EVENT})
+FEEDS = "feeds"  # source health, re-read on every heartbeat tick
+ALL = frozenset({MAP, STAGES, TRAFFIC, TASKS, REPORTERS, COUNTS, EVENT, FEEDS})
 FIGURES = frozenset({MAP, STAGES, TRAFFIC})  # redrawn at most a few times a second
 
 MINUTE_MS = 60_000
@@ -46,6 +47,7 @@ class LiveState:
     received: deque[int] = field(default_factory=deque)            # receive times, last minute
     missing: set[str] = field(default_factory=set)                 # reporters to fetch
     seen: int = 0                                                  # events since the page opened
+    feeds: list[dict[str, Any]] = field(default_factory=list)      # sources.health rows
 
     @property
     def on_duty(self) -> int:
@@ -168,6 +170,11 @@ def apply(state: LiveState, event: schema.Message, now_ms: int) -> set[str]:
     elif isinstance(event, schema.TaskEvent):
         state.last_event = ("task_event", event.task_id, event.at)
     return changed
+
+
+def traffic_stale(state: LiveState) -> bool:
+    """Every traffic source is stale or failing: the chart's zeros mean "no data"."""
+    return sources.traffic_stale(state.feeds)
 
 
 def merge_reporter(state: LiveState, reporter: Reporter) -> None:

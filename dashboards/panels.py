@@ -46,12 +46,38 @@ def header(lang: str, subtitle: str, kpis: list[Any], status: list[Any],
 
 
 def ticker(component_id: str, last: tuple[str, str, int] | None, seen: int,
-           lang: str) -> html.Footer:
-    """The bottom line naming the last event received."""
+           lang: str, extra: Any = None) -> html.Footer:
+    """The bottom line naming the last event received; `extra` goes to its right end."""
     return html.Footer([
         html.Span(i18n.t("last_event", lang), className="nr-ticker-label"),
         html.Span(last_event_text(last, seen, lang), id=component_id, className="nr-ticker-text"),
+        *([extra] if extra is not None else []),
     ], className="nr-ticker")
+
+
+def feed_chips(rows: list[dict[str, Any]], lang: str) -> list[Any]:
+    """Source health (dispatch.sources.health rows): one chip per source with its name, status
+    and the age of its last success, coloured by status; the last error as the tooltip."""
+    if not rows:
+        return []
+    chips: list[Any] = [html.Span(i18n.t("feeds", lang), className="nr-feeds-label")]
+    for row in rows:
+        status = row.get("status", "stale")
+        age = row.get("age_ms")
+        chips.append(html.Span([
+            html.Span(className="nr-feed-dot"),
+            html.Span(row["name"], className="nr-feed-name"),
+            html.Span(i18n.t(f"feed_{status}", lang), className="nr-feed-status"),
+            html.Span(i18n.t("feed_never", lang) if age is None else i18n.age(age, lang),
+                      className="nr-feed-age"),
+        ], className=f"nr-feed nr-feed-{status}", title=row.get("last_error") or row["name"],
+            **{"data-source": row["name"], "data-status": status}))
+    return chips
+
+
+def stale_mark(component_id: str, text: str, stale: bool) -> html.Span:
+    """A panel's "stale" mark, hidden while its data is fresh."""
+    return html.Span(["⚠ ", text], id=component_id, className="nr-data-stale", hidden=not stale)
 
 
 def kpi(component_id: str, caption: str, value: Any, class_name: str = "") -> html.Div:

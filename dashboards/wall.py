@@ -2,7 +2,8 @@
 
 Panels: the reporter map with open task pins, stories per stage, views per channel over the
 last hour, open tasks; a header with the counters, the link state and the clock; a ticker
-with the last event. The router renders it from a snapshot; `wall_stream` keeps it live.
+with the last event and each feed source's health (the traffic panel says when all of its
+sources are stale). The router renders it from a snapshot; `wall_stream` keeps it live.
 """
 
 from __future__ import annotations
@@ -55,12 +56,15 @@ def layout(key: str, lang: str, state: LiveState, now: int) -> html.Div:
         panels.panel(i18n.t("panel_traffic", lang),
                      panels.graph(ids.WALL_TRAFFIC,
                                   figures.traffic_figure(state.traffic, state.traffic_end, lang)),
+                     panels.stale_mark(ids.WALL_TRAFFIC_STALE, i18n.t("traffic_stale", lang),
+                                       model.traffic_stale(state)),
                      class_name="nr-area-traffic"),
         panels.panel(i18n.t("panel_tasks", lang),
                      html.Div(tasks, id=ids.WALL_TASKS, className="nr-task-list"),
                      class_name="nr-area-tasks"),
     ], className="nr-grid")
-    ticker = panels.ticker(ids.WALL_LAST_EVENT, state.last_event, state.seen, lang)
+    feeds = html.Div(panels.feed_chips(state.feeds, lang), id=ids.WALL_FEEDS, className="nr-feeds")
+    ticker = panels.ticker(ids.WALL_LAST_EVENT, state.last_event, state.seen, lang, extra=feeds)
     hidden = [
         dcc.Store(id=ids.WALL_TICKET, data={"key": key, "lang": lang}),
         html.Div(id=ids.WALL_LIVE_SINK, hidden=True),
@@ -92,6 +96,9 @@ def render(state: LiveState, parts: set[str], full: bool, now: int, lang: str) -
     if model.EVENT in parts:
         text = panels.last_event_text(state.last_event, state.seen, lang)
         out[ids.WALL_LAST_EVENT] = {"children": text}
+    if model.FEEDS in parts:
+        out[ids.WALL_FEEDS] = {"children": panels.feed_chips(state.feeds, lang)}
+        out[ids.WALL_TRAFFIC_STALE] = {"hidden": not model.traffic_stale(state)}
     return out
 
 

@@ -16,6 +16,7 @@ from dispatch import (
     escalation,
     reporters,
     schema,
+    sources,
     stories,
     task_edits,
     tasks,
@@ -195,6 +196,15 @@ async def list_alerts(
 async def list_stories(who: Who, rt: RT) -> list[dict[str, Any]]:
     who.require("supervisor", "wall")
     return await stories.all_stories(rt.redis, rt.keys)
+
+
+@router.get("/feeds", tags=["feeds"])
+async def list_feeds(who: Who, rt: RT) -> list[dict[str, Any]]:
+    """Each feed source's last heartbeat with its `status`: ok (a recent success), failing
+    (running, but its recent steps failed) or stale (nothing recent: a dead feed), and
+    `age_ms` since its last success."""
+    who.require("supervisor", "wall")
+    return await sources.health(rt.redis, rt.keys)
 
 
 @health.get("/healthz", tags=["health"])

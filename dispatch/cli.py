@@ -2,7 +2,7 @@
 
     newsroom up                 the whole thing on one box: embedded Redis, web, demo data
     newsroom serve              the web process (REST, websockets, wall, desk)
-    newsroom feeds              the feed collectors (today: the simulator)
+    newsroom feeds [--config F] the feed collectors a feeds config names (none: the simulator)
     newsroom simulate           the newsroom simulator alone (--seed, --rate, --duration)
     newsroom reporter --token   a terminal reporter client: prints pushed tasks
     newsroom reporters add|list|revoke
@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import signal
 import sys
 from collections.abc import Awaitable, Callable
@@ -74,10 +75,36 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_feeds(args: argparse.Namespace, settings: Settings) -> int:
+    """The collectors of `--config` (else NEWSROOM_FEEDS_CONFIG, else NEWSROOM_DATA_DIR/
+    feeds.toml if it exists) plus the derived alerts; with no config, the simulator."""
     from dispatch import app
+    from feeds import config
 
+    if args.config:
+        given = Path(args.config).expanduser().resolve()
+        settings = dataclasses.replace(settings, feeds_config=given)
+    path = config.default_path(settings.feeds_config, settings.data_dir)
+    if path is not None:
+        config.load(path)  # a mistake in the file is reported before anything starts
     _terminate_gracefully()
     asyncio.run(app.feeds(settings, seed=args.seed, rate=args.rate, duration_s=args.duration))
+    return 0
+
+
+def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
+    """The simulator alone, whatever feeds config there is."""
+    from feeds import run as feeds_run
+
+    _terminate_gracefully()
+    url, embedded = db.resolve(settings, long_lived=True)
+    try:
+        asyncio.run(
+            feeds_run.simulate(
+                settings, url, seed=args.seed, rate=args.rate, duration_s=args.duration
+            )
+        )
+    finally:
+        redis_server.release(embedded)
     return 0
 
 
@@ -181,17 +208,25 @@ def parser() -> argparse.ArgumentParser:
         sp.add_argument("--rate", type=float, default=1.0)
     up.set_defaults(func=cmd_up)
     sub.add_parser("serve", help="run the web process").set_defaults(func=cmd_serve)
-    for name, hlp in (
-        ("feeds", "run the feed collectors (today: the simulator)"),
-        ("simulate", "run the newsroom simulator"),
+    for name, hlp, func in (
+        ("feeds", "run the feed collectors of a feeds config (none: the simulator)", cmd_feeds),
+        ("simulate", "run the newsroom simulator", cmd_simulate),
     ):
         sp = sub.add_parser(name, help=hlp)
+        if name == "feeds":
+            sp.add_argument(
+                "--config",
+                metavar="PATH",
+                help="the feeds config (TOML; see feeds.example.toml). Default: "
+                "NEWSROOM_FEEDS_CONFIG, else NEWSROOM_DATA_DIR/feeds.toml if it exists, "
+                "else the simulator runs (--seed and --rate apply only to that simulator)",
+            )
         sp.add_argument("--seed", type=int, default=7, help="same seed, same newsroom (default 7)")
         sp.add_argument(
             "--rate", type=float, default=1.0, help="speed-up factor for load tests (default 1)"
         )
         sp.add_argument("--duration", type=float, default=None, help="stop after this many seconds")
-        sp.set_defaults(func=cmd_feeds)
+        sp.set_defaults(func=func)
 
     rep = sub.add_parser("reporter", help="a terminal reporter client: prints pushed tasks")
     rep.add_argument("--token", required=True)

@@ -35,10 +35,10 @@ from dispatch.keys import Keys
 from dispatch.schema import Duty, Location, Story, Traffic
 from dispatch.settings import Settings
 from dispatch.sources import Heartbeat
-from feeds import config
+from feeds import config, formats
 from feeds.collector import Backoff, Collector, run_collectors
 from feeds.derived import DerivedAlertsCollector
-from feeds.sim_content import Profile
+from feeds.sim_content import Profile, tracker_device
 from feeds.simulator import Newsroom, SimEvent
 
 log = logging.getLogger(__name__)
@@ -98,14 +98,16 @@ async def backfill(r: aioredis.Redis, keys: Keys, history: list[Traffic]) -> int
 
 async def write(r: aioredis.Redis, keys: Keys, event: SimEvent) -> None:
     """Write one simulator event through the service that owns its state."""
+    # Through the sources' real formats and parsers (feeds/formats.py), as a real feed would.
     if isinstance(event, Location):
-        await reporter_service.apply_fix(r, keys, event)
+        fix = formats.location(event, tracker_device(event.reporter_id))
+        await reporter_service.apply_fix(r, keys, fix)
     elif isinstance(event, Duty):
         await reporter_service.set_duty(r, keys, event.reporter_id, event.on_duty)
     elif isinstance(event, Story):
-        await story_service.upsert_story(r, keys, event)
+        await story_service.upsert_story(r, keys, formats.story(event, now_ms()))
     else:
-        await story_service.record_traffic(r, keys, event)
+        await story_service.record_traffic_batch(r, keys, formats.traffic([event], now_ms()))
 
 
 async def run_simulator(

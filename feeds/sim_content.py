@@ -182,6 +182,13 @@ def reporter_id(n: int) -> str:
     return f"r-sim-{n:02d}"
 
 
+def tracker_device(reporter: str) -> str | None:
+    """Half the simulated reporters carry Traccar Client (their OsmAnd device id); the other
+    half OwnTracks (None). So the demo exercises both trackers' formats."""
+    n = int(reporter.rsplit("-", 1)[-1]) if reporter.startswith("r-sim-") else 1
+    return f"osmand-sim-{n:02d}" if n % 2 == 0 else None
+
+
 def profile(n: int) -> Profile:
     """The profile of simulated reporter number `n` (1-based); the same for every seed."""
     rng = random.Random(f"roster:{n}")

@@ -41,6 +41,9 @@ def test_runner_fills_the_newsroom_and_a_rerun_adds_no_reporters_or_tokens(
             on_duty = {p["reporter_id"] for p in roster if p["on_duty"]}
             assert set(tracked) <= on_duty
             assert all(p["lat"] is not None for p in roster if p["reporter_id"] in tracked)
+            # The fixes went through the trackers' real formats and parsers (feeds/formats.py).
+            sources = {p["source"] for p in roster if p["reporter_id"] in tracked}
+            assert sources == {"owntracks", "osmand"}, sources
             assert len(await stories.all_stories(r, KEYS)) >= 40
             hour = await stories.traffic_last_hour(r, KEYS)
             assert all(sum(1 for v in views if v) >= 59 for views in hour.values()), (

@@ -26,6 +26,7 @@ from dispatch.runtime import Runtime
 from dispatch.settings import Settings
 from feeds import ingest_locations, ingest_webhooks
 from feeds import run as feeds_run
+from feeds.collector import Collector
 
 ROOT = Path(__file__).resolve().parent.parent
 log = logging.getLogger("newsroom")
@@ -179,9 +180,16 @@ def uvicorn_config(app: FastAPI, settings: Settings) -> uvicorn.Config:
 
 
 async def serve(
-    settings: Settings, demo: bool = False, seed: int = 7, rate: float = 1.0, banner: bool = True
+    settings: Settings,
+    demo: bool = False,
+    seed: int = 7,
+    rate: float = 1.0,
+    banner: bool = True,
+    feeds: bool = False,
 ) -> None:
-    """Run the web process (and, with `demo`, the simulator in the same process)."""
+    """Run the web process; with `demo`, the simulator in the same process; with `feeds` (one
+    box: `newsroom up`), the feeds config's collectors and the derived alerts too."""
+    collectors = feeds_run.in_web_process(settings) if feeds else []  # a bad config: stop now
     url, embedded = db.resolve(settings, long_lived=True)
     try:
         app = create_app(settings, url)
@@ -189,6 +197,8 @@ async def serve(
         jobs = [asyncio.create_task(_serve(server), name="web")]
         if demo:
             jobs.append(asyncio.create_task(_demo(app, seed, rate), name="simulator"))
+        if collectors:
+            jobs.append(asyncio.create_task(_feeds(app, collectors), name="feeds"))
         if banner:
             jobs.append(asyncio.create_task(_banner(server, app, settings, url, demo)))
         await asyncio.wait(jobs[:1])
@@ -210,9 +220,14 @@ async def _serve(server: uvicorn.Server) -> None:
 
 async def _demo(app: FastAPI, seed: int, rate: float) -> None:
     runtime: Runtime = app.state.runtime
-    while runtime._redis is None:  # wait for the lifespan to connect
-        await asyncio.sleep(0.05)
+    await runtime.started.wait()  # the lifespan connects
     await feeds_run.run_simulator(runtime.redis, runtime.keys, seed=seed, rate=rate)
+
+
+async def _feeds(app: FastAPI, collectors: list[Collector]) -> None:
+    runtime: Runtime = app.state.runtime
+    await runtime.started.wait()
+    await feeds_run.run_in_web_process(runtime.redis, runtime.keys, collectors)
 
 
 async def _banner(

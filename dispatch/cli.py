@@ -62,7 +62,9 @@ def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
     from dispatch import app
 
     _terminate_gracefully()
-    asyncio.run(app.serve(settings, demo=not args.no_demo, seed=args.seed, rate=args.rate))
+    asyncio.run(
+        app.serve(settings, demo=not args.no_demo, seed=args.seed, rate=args.rate, feeds=True)
+    )
     return 0
 
 

@@ -6,6 +6,7 @@ keeps connections in globals.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 
 import redis.asyncio as aioredis
@@ -23,6 +24,7 @@ class Runtime:
     redis_url: str = ""
     keys: Keys = field(init=False)
     webhook_secret: str = field(default="", repr=False)  # the effective one (bootstrap's)
+    started: asyncio.Event = field(default_factory=asyncio.Event)  # set once Redis is connected
     _redis: aioredis.Redis | None = None
     _bus: Bus | None = None
 
@@ -45,6 +47,7 @@ class Runtime:
         self._redis = db.connect(self.redis_url)
         self._bus = Bus(self._redis)
         await self._bus.start()
+        self.started.set()
 
     async def stop(self) -> None:
         if self._bus:
@@ -52,3 +55,4 @@ class Runtime:
         if self._redis:
             await self._redis.aclose()
         self._bus = self._redis = None
+        self.started.clear()

@@ -310,6 +310,23 @@ async def main(
     return await run_config(settings, redis_url, config.load(path), duration_s=duration_s)
 
 
+def in_web_process(settings: Settings) -> list[Collector]:
+    """For `newsroom up` (one box): the feeds config's collectors if there is a config, and the
+    derived alerts either way. Raises ConfigError before anything starts."""
+    path = config.default_path(settings.feeds_config, settings.data_dir)
+    if path is None:
+        return [DerivedAlertsCollector(lang=settings.lang)]
+    return collectors_for(config.load(path), settings.lang)
+
+
+async def run_in_web_process(r: aioredis.Redis, keys: Keys, collectors: list[Collector]) -> None:
+    """Run `in_web_process`'s collectors until cancelled (the web process stopping)."""
+    try:
+        await run_collectors(r, keys, collectors, asyncio.Event(), Backoff(), _print_change)
+    finally:
+        await _close(collectors)
+
+
 def collectors_for(cfg: config.FeedsConfig, lang: str) -> list[Collector]:
     """The collectors a config names, plus the derived alerts (unless turned off), ready for
     `feeds.collector.run_collectors`. Raises ConfigError if one cannot be built."""

@@ -11,12 +11,30 @@ import pytest
 from servers import Server
 
 pytestmark = pytest.mark.integration
+SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 
 
 def test_up_serves_everything_and_keeps_data_across_restarts(tmp_path: Path) -> None:
+    # One box: `up` also runs the feeds config found in the data dir, and the derived alerts.
+    log = tmp_path / "access.log"
+    log.write_bytes((SAMPLES / "logs" / "access.log").read_bytes())
+    (tmp_path / "feeds.toml").write_text(
+        f'[[source]]\nname = "nginx-web"\nkind = "accesslog"\npath = "{log}"\n'
+        "start_at_end = false\n"
+    )
     srv = Server(None, tmp_path, command=("up", "--seed", "3", "--rate", "5")).start()
     admin = {"Authorization": f"Bearer {srv.admin_token}"}
     try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            feeds = {
+                f["name"]: f for f in httpx.get(srv.url + "/api/v1/feeds", headers=admin).json()
+            }
+            if {"nginx-web", "derived-alerts"} <= set(feeds):
+                break
+            time.sleep(0.5)
+        assert feeds["nginx-web"]["status"] == "ok" and feeds["nginx-web"]["items_total"] > 0
+        assert feeds["derived-alerts"]["status"] == "ok"
         for path in ("/healthz", "/readyz", "/wall", "/desk", "/api/docs"):
             assert httpx.get(srv.url + path, timeout=10).status_code == 200, path
         deadline = time.monotonic() + 30

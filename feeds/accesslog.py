@@ -13,13 +13,15 @@ from __future__ import annotations
 
 import functools
 import re
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import get_args
 from urllib.parse import urlsplit
 
 from dispatch.errors import ConfigError
-from dispatch.schema import Channel, Via
+from dispatch.schema import Channel, Traffic, Via
 
 # nginx's `combined`: $remote_addr - $remote_user [$time_local] "$request" $status
 # $body_bytes_sent "$http_referer" "$http_user_agent"; Apache's is the same with \" escapes.
@@ -253,6 +255,23 @@ _RENDER: dict[str, tuple[str, str]] = {  # via -> (referrer, user agent)
     "direct": ("-", _WEB_UA),
     "other": ("https://www.hunantoday.example/", _WEB_UA),
 }
+
+
+def count_views(lines: Iterable[str], rules: Rules) -> tuple[int, list[Traffic]]:
+    """Lines -> (lines read, story views summed per story, channel, via and minute)."""
+    views: Counter[tuple[str, Channel, Via, int]] = Counter()
+    read = 0
+    for text in lines:
+        read += 1
+        parsed = parse_line(text)
+        view = rules.view(parsed) if parsed else None
+        if view is not None:
+            views[(view.story_id, view.channel, view.via, view.ts_ms - view.ts_ms % 60_000)] += 1
+    items = [
+        Traffic(story_id=s, channel=ch, via=via, window_start=minute, views=n)
+        for (s, ch, via, minute), n in views.items()
+    ]
+    return read, items
 
 
 def to_combined_line(

@@ -1,8 +1,9 @@
 """The simulator speaks the sources' real formats.
 
 Each simulated event is rendered the way the real source sends it — an OwnTracks or Traccar
-Client (OsmAnd) request for a fix, a signed CMS webhook for a story, a signed analytics push for
-traffic — and read back through the parsers the ingest endpoints use. The demo therefore runs
+Client (OsmAnd) request for a fix, a signed CMS webhook for a story, nginx access-log lines for
+the website's views and a signed analytics push for other traffic — and read back through the
+parsers the ingest endpoints and the log tailer use. The demo therefore runs
 the same parsing, unit conversion and signature code as a newsroom's real sources do (pure: no
 I/O; the writes stay with the services).
 """
@@ -10,9 +11,10 @@ I/O; the writes stay with the services).
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 
 from dispatch import schema
-from feeds import locations, signing, webhooks
+from feeds import accesslog, locations, signing, webhooks
 
 # Signs and verifies inside one process: nothing outside ever sees it.
 SIM_SECRET = "simulator-in-process"
@@ -37,8 +39,30 @@ def story(event: schema.Story, now: int) -> schema.Story:
 
 
 def traffic(windows: list[schema.Traffic], now: int) -> list[schema.Traffic]:
-    """Traffic windows as an analytics system pushes them: one signed `items` delivery."""
-    items = [w.model_dump(exclude={"type", "v"}, exclude_none=True) for w in windows]
-    body = json.dumps({"type": "traffic", "v": 1, "items": items, "sent_at": now}).encode()
-    signing.verify(SIM_SECRET, body, signing.sign(SIM_SECRET, body))
-    return webhooks.parse_traffic(body, now)
+    """Traffic as the newsroom sees it: the website's story views as nginx access-log lines
+    (read back by the log tailer's parser, split by where the readers came from), everything
+    else as one signed analytics push."""
+    logged = [w for w in windows if w.channel == "web" and w.story_id and w.views]
+    pushed = [w for w in windows if w not in logged]
+    out: list[schema.Traffic] = []
+    if logged:
+        _, counted = accesslog.count_views(_log_lines(logged), _RULES)
+        out.extend(counted)
+    if pushed:
+        items = [w.model_dump(exclude={"type", "v"}, exclude_none=True) for w in pushed]
+        body = json.dumps({"type": "traffic", "v": 1, "items": items, "sent_at": now}).encode()
+        signing.verify(SIM_SECRET, body, signing.sign(SIM_SECRET, body))
+        out.extend(webhooks.parse_traffic(body, now))
+    return out
+
+
+_RULES = accesslog.Rules()
+_WEB_VIAS: tuple[schema.Via, ...] = ("search", "direct", "search", "other", "direct")
+
+
+def _log_lines(windows: list[schema.Traffic]) -> Iterator[str]:
+    """One combined-format line per view, spread over the window's minute."""
+    for w in windows:
+        for i in range(w.views):
+            at = w.window_start + i * 60_000 // w.views
+            yield accesslog.to_combined_line(str(w.story_id), _WEB_VIAS[i % len(_WEB_VIAS)], at)

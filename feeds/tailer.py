@@ -25,7 +25,6 @@ import asyncio
 import hashlib
 import logging
 import os
-from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import BinaryIO
@@ -36,7 +35,7 @@ from redis.exceptions import WatchError
 from dispatch import db, schema, stories
 from dispatch.clock import now_ms
 from dispatch.keys import Keys
-from feeds.accesslog import DEFAULT_APP_UA, DEFAULT_STORY_PATTERN, Rules, parse_line
+from feeds.accesslog import DEFAULT_APP_UA, DEFAULT_STORY_PATTERN, Rules, count_views
 
 log = logging.getLogger(__name__)
 
@@ -227,17 +226,8 @@ class AccessLogCollector:
     def _read(self, pos: Position | None) -> tuple[int, list[schema.Traffic], Position]:
         """New lines -> (lines read, story views summed per story, channel, via and minute)."""
         lines, new_pos = self._follower.read(pos)
-        views: Counter[tuple[str, schema.Channel, schema.Via, int]] = Counter()
-        for raw in lines:
-            parsed = parse_line(raw.decode("utf-8", "replace"))
-            view = self.rules.view(parsed) if parsed else None
-            if view is not None:
-                views[(view.story_id, view.channel, view.via, stories.minute_of(view.ts_ms))] += 1
-        items = [
-            schema.Traffic(story_id=s, channel=ch, via=via, window_start=minute, views=n)
-            for (s, ch, via, minute), n in views.items()
-        ]
-        return len(lines), items, new_pos
+        read, items = count_views((raw.decode("utf-8", "replace") for raw in lines), self.rules)
+        return read, items, new_pos
 
     async def step(self, r: aioredis.Redis, keys: Keys) -> int:
         """Read what the log gained, count its story views and save the position, atomically.

@@ -25,12 +25,19 @@ def test_a_story_through_the_signed_cms_webhook_is_the_same_story() -> None:
     assert formats.story(story, NOW) == story
 
 
-def test_traffic_through_the_analytics_push_is_the_same_traffic() -> None:
+def test_traffic_through_the_analytics_push_and_the_access_log_adds_up_the_same() -> None:
+    minute = NOW - NOW % 60_000 - 60_000
     windows = [
-        schema.Traffic(story_id="s-7", channel="app", window_start=NOW - 60_000, views=41),
-        schema.Traffic(channel="radio", window_start=NOW - 60_000, reach=5200),
+        schema.Traffic(story_id="s-7", channel="app", window_start=minute, views=41),
+        schema.Traffic(channel="radio", window_start=minute, reach=5200),
+        schema.Traffic(story_id="s-8", channel="web", window_start=minute, views=17),
     ]
-    assert formats.traffic(windows, NOW) == windows
+    got = formats.traffic(windows, NOW)
+    assert windows[:2] == [t for t in got if t.channel != "web"]
+    web = [t for t in got if t.channel == "web"]  # from log lines: split by where readers came from
+    assert {t.via for t in web} == {"search", "direct", "other"}
+    assert {(t.story_id, t.window_start) for t in web} == {("s-8", minute)}
+    assert sum(t.views for t in web) == 17
 
 
 @pytest.mark.parametrize("reporter", ["r-sim-01", "r-sim-02"])

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 
+from dashboards import i18n_desk
 from dispatch import auth, schema
 
 LANGS = ("zh", "en")
@@ -124,6 +125,10 @@ TEXT: dict[str, dict[str, str]] = {
     "timeline_to": {"zh": "派给 {who}", "en": "to {who}"},
     "actor_system": {"zh": "系统", "en": "system"},
 }
+
+if _clash := TEXT.keys() & i18n_desk.TEXT.keys():
+    raise RuntimeError(f"interface strings defined twice: {sorted(_clash)}")
+TEXT.update(i18n_desk.TEXT)
 
 LABELS: dict[str, dict[str, dict[str, str]]] = {
     "stage": {

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 
 from dispatch import auth, ratelimit
 from dispatch.auth import Principal
-from dispatch.errors import NewsroomError, RateLimited
+from dispatch.errors import NewsroomError, RateLimited, TooLarge
 from dispatch.runtime import Runtime
 
 
@@ -43,6 +43,20 @@ async def principal(
 
 Who = Annotated[Principal, Depends(principal)]
 RT = Annotated[Runtime, Depends(runtime)]
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The request body, refused with 413 (TooLarge) past `limit` bytes, before it is all read
+    when the client declares its length."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise TooLarge(f"the body is {declared} bytes; the limit is {limit}")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise TooLarge(f"the body is over {limit} bytes; the limit is {limit}")
+    return bytes(body)
 
 
 def error_response(exc: NewsroomError) -> JSONResponse:

@@ -52,6 +52,11 @@ class Conflict(NewsroomError):
         self.code = code
 
 
+class TooLarge(InvalidInput):
+    status = 413
+    code = "too_large"
+
+
 class Unavailable(NewsroomError):
     status = 503
     code = "unavailable"

@@ -24,7 +24,7 @@ from pydantic import ValidationError
 
 from dispatch import auth, ratelimit, reporters, schema
 from dispatch.clock import now_ms
-from dispatch.deps import RT, error_response, limit_ip
+from dispatch.deps import RT, error_response, limit_ip, read_body
 from dispatch.errors import Forbidden, InvalidInput, Unauthorized
 from dispatch.runtime import Runtime
 from feeds import locations
@@ -33,19 +33,6 @@ from feeds.locations import Fix
 router = APIRouter(prefix="/ingest", tags=["ingest"], dependencies=[Depends(limit_ip)])
 
 BASIC_CHALLENGE = 'Basic realm="newsroom", charset="UTF-8"'
-
-
-async def read_body(request: Request, limit: int = locations.MAX_BODY) -> bytes:
-    """The request body, refusing (before reading it all) one larger than `limit` bytes."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise InvalidInput(f"the body is {declared} bytes; the limit is {limit}")
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise InvalidInput(f"the body is over {limit} bytes; the limit is {limit}")
-    return bytes(body)
 
 
 def basic_password(authorization: str | None) -> str:
@@ -124,7 +111,7 @@ async def owntracks(
         response = error_response(exc)
         response.headers["WWW-Authenticate"] = BASIC_CHALLENGE
         return response
-    fixes = locations.parse_owntracks(await read_body(request))
+    fixes = locations.parse_owntracks(await read_body(request, locations.MAX_BODY))
     await apply_fixes(rt, [(reporter_id, fix) for fix in fixes])
     return JSONResponse([])
 
@@ -141,7 +128,7 @@ async def osmand_get(request: Request, rt: RT) -> dict[str, int]:
 async def osmand_post(request: Request, rt: RT) -> dict[str, int]:
     """Traccar Client (OsmAnd protocol) as a POST: the same fields as a form body (or in the
     query), or Traccar Client 9's JSON body (`device_id`, `location.coords` in m/s)."""
-    body = await read_body(request)
+    body = await read_body(request, locations.MAX_BODY)
     kind = request.headers.get("content-type", "")
     return await _osmand(rt, dict(request.query_params), body, kind)
 

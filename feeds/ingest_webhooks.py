@@ -16,11 +16,11 @@ from fastapi import APIRouter, Depends, Header, Request
 
 from dispatch import stories
 from dispatch.clock import now_ms
-from dispatch.deps import RT, limit_ip
+from dispatch.deps import RT, limit_ip, read_body
 from dispatch.runtime import Runtime
 from dispatch.schema import Story, Traffic
 from feeds import signing, webhooks
-from feeds.webhooks import MAX_BODY_BYTES, SEEN_TTL_MS, TooLarge
+from feeds.webhooks import MAX_BODY_BYTES, SEEN_TTL_MS
 
 router = APIRouter(prefix="/ingest", tags=["ingest"], dependencies=[Depends(limit_ip)])
 
@@ -90,16 +90,9 @@ async def ingest_traffic(request: Request, rt: RT, signature: Signature = None) 
 
 
 async def _signed_body(request: Request, rt: Runtime, signature: str | None) -> bytes:
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise TooLarge(f"the body is {declared} bytes; the limit is {MAX_BODY_BYTES}")
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_BODY_BYTES:
-            raise TooLarge(f"the body is over {MAX_BODY_BYTES} bytes; that is the limit")
-    signing.verify(rt.webhook_secret, bytes(body), signature)
-    return bytes(body)
+    body = await read_body(request, MAX_BODY_BYTES)
+    signing.verify(rt.webhook_secret, body, signature)
+    return body
 
 
 async def _claim(rt: Runtime, kind: str, body: bytes) -> str | None:

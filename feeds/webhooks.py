@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from dispatch import schema
-from dispatch.errors import InvalidInput
+from dispatch.errors import InvalidInput, TooLarge
 from dispatch.schema import Story, Traffic
 
 MAX_BODY_BYTES = 64 * 1024
@@ -79,11 +79,6 @@ CHANNEL_WORDS: dict[str, str] = {
     "广播": "radio",
     "电视": "tv",
 }
-
-
-class TooLarge(InvalidInput):
-    status = 413
-    code = "too_large"
 
 
 def check_size(body: bytes) -> None:

@@ -14,11 +14,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dispatch.clock import now_ms
-from dispatch.errors import InvalidInput, Unauthorized
+from dispatch.errors import InvalidInput, TooLarge, Unauthorized
 from dispatch.keys import Keys
 from dispatch.schema import STAGES
 from feeds import signing, webhooks
-from feeds.webhooks import MAX_AGE_MS, MAX_SKEW_MS, TooLarge, parse_story, parse_traffic
+from feeds.webhooks import MAX_AGE_MS, MAX_SKEW_MS, parse_story, parse_traffic
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples" / "webhooks"  # ../shared/samples, copied
 STORY_SAMPLE = SAMPLES / "story.sample-webhook-secret.json"

@@ -8,11 +8,14 @@ title callback fails on this backend, so `router.py` routes by itself.
 
     router.py   the shell layout and the page router (HTTP callback; reads the desk cookie)
     wall.py     the wall's layout, its renderer and its streaming callback
+    wall_options.py   the wall's kiosk options (?panels, ?views, ?rotate) and panel placement
+    wall_schedule.py  the deadline board's schedule (NEWSROOM_DATA_DIR/schedule.toml) and limits
+    wall_panels.py    the wall's own components (top stories, alerts, deadline board, notice)
     desk.py     the desk's layout, login form, task form callbacks and streaming callback
     timeline.py the desk's task timeline (pick a task, its transitions, refreshed by push)
     live.py     the streaming plumbing both pages share (bus subscription, batching, Patch)
     model.py    the per-connection live state and how events change it (pure)
-    figures.py  map, stages and traffic figures (pure)
+    figures.py  map, stages and traffic figures (pure); the county's layers are assets/map/
     panels.py   shared components (task list, reporter table, KPIs, banners; pure)
     access.py   wall keys, desk sessions and the desk's view tickets
     i18n.py     every interface string, zh and en

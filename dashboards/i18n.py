@@ -8,6 +8,7 @@ use str.format names, e.g. t("age_min", lang).format(n=3).
 from __future__ import annotations
 
 import time
+from typing import get_args
 
 from dashboards import i18n_desk
 from dispatch import auth, schema
@@ -20,8 +21,10 @@ TEXT: dict[str, dict[str, str]] = {
     "wall_title": {"zh": "指挥大屏", "en": "Command wall"},
     "desk_title": {"zh": "值班台", "en": "Duty desk"},
     "index_intro": {"zh": "请选择页面", "en": "Choose a page"},
-    "index_wall": {"zh": "指挥大屏 (需要大屏密钥: /wall?key=…)",
-                   "en": "Command wall (needs a wall key: /wall?key=…)"},
+    "index_wall": {
+        "zh": "指挥大屏 (需要大屏密钥: /wall?key=…)",
+        "en": "Command wall (needs a wall key: /wall?key=…)",
+    },
     "index_desk": {"zh": "值班台 (值班主任登录)", "en": "Duty desk (supervisors log in)"},
     "not_found": {"zh": "没有这个页面", "en": "No such page"},
     "back_home": {"zh": "返回首页", "en": "Back to the start page"},
@@ -29,11 +32,35 @@ TEXT: dict[str, dict[str, str]] = {
     "wall_denied": {"zh": "大屏密钥无效或缺失", "en": "Invalid or missing wall key"},
     "wall_denied_hint": {
         "zh": "请使用 newsroom tokens add --role wall 生成的链接: /wall?key=<密钥>",
-        "en": "Open the link made by 'newsroom tokens add --role wall': /wall?key=<token>"},
+        "en": "Open the link made by 'newsroom tokens add --role wall': /wall?key=<token>",
+    },
     "panel_map": {"zh": "记者位置与任务", "en": "Reporters and tasks"},
     "panel_stages": {"zh": "稿件流程", "en": "Stories by stage"},
-    "panel_traffic": {"zh": "各渠道阅读量 (近1小时, 每分钟)",
-                      "en": "Views per channel (last hour, per minute)"},
+    "panel_traffic": {"zh": "各渠道流量 (近1小时)", "en": "Traffic, last hour"},
+    "panel_top": {"zh": "热门稿件 (近5分钟)", "en": "Top stories now (last 5 min)"},
+    "panel_deadlines": {"zh": "截稿倒计时", "en": "Deadline board"},
+    "panel_alerts": {"zh": "告警", "en": "Alerts"},
+    "views_axis": {"zh": "阅读量 · 数字渠道", "en": "Views · digital channels"},
+    "reach_axis": {
+        "zh": "触达人数 · 手机报/广播/电视",
+        "en": "People reached · SMS paper, radio, TV",
+    },
+    "stuck": {"zh": "滞留", "en": "stuck"},
+    "stuck_badge": {"zh": "{n} 篇滞留", "en": "{n} stuck"},
+    "stuck_hint": {"zh": "超过本环节时限未推进", "en": "in a stage longer than its limit"},
+    "no_top": {"zh": "近5分钟暂无阅读数据", "en": "No readers in the last 5 minutes"},
+    "no_alerts": {"zh": "暂无告警", "en": "No alerts"},
+    "top_views": {"zh": "次", "en": "views"},
+    "dl_open": {"zh": "进行中 · 剩余", "en": "Open · closes in"},
+    "dl_in": {"zh": "距开始", "en": "Starts in"},
+    "dl_window": {"zh": "推送窗口", "en": "push window"},
+    "due_of": {"zh": "{used} / {due}", "en": "{used} / {due}"},
+    "overdue": {"zh": "已超时", "en": "overdue"},
+    "notice_ignored": {"zh": "已忽略的选项: {items}", "en": "Ignored options: {items}"},
+    "schedule_error": {
+        "zh": "时间表文件有误, 显示默认时间表",
+        "en": "Schedule file not used; showing the defaults",
+    },
     "panel_tasks": {"zh": "进行中的任务", "en": "Open tasks"},
     "panel_reporters": {"zh": "记者", "en": "Reporters"},
     "kpi_on_duty": {"zh": "在岗记者", "en": "On duty"},
@@ -46,11 +73,16 @@ TEXT: dict[str, dict[str, str]] = {
     "link_live": {"zh": "实时", "en": "Live"},
     "link_degraded": {"zh": "数据源中断", "en": "Data source down"},
     "link_connecting": {"zh": "连接中", "en": "Connecting"},
-    "stale": {"zh": "数据延迟 — 与服务器的连接中断, 正在重连",
-              "en": "Data stale — lost the link to the server, reconnecting"},
+    "stale": {
+        "zh": "数据延迟 — 与服务器的连接中断, 正在重连",
+        "en": "Data stale — lost the link to the server, reconnecting",
+    },
     "legend_on_duty": {"zh": "在岗", "en": "On duty"},
     "legend_off_duty": {"zh": "离岗", "en": "Off duty"},
     "legend_tasks": {"zh": "任务", "en": "Tasks"},
+    "legend_on_task": {"zh": "执行任务", "en": "On task"},
+    "legend_free": {"zh": "空闲", "en": "Free"},
+    "legend_old_fix": {"zh": "旧定位", "en": "Old fix"},
     "no_tasks": {"zh": "暂无进行中的任务", "en": "No open tasks"},
     "no_reporters": {"zh": "暂无记者", "en": "No reporters yet"},
     "col_title": {"zh": "任务", "en": "Task"},
@@ -90,10 +122,14 @@ TEXT: dict[str, dict[str, str]] = {
     "login_title": {"zh": "值班主任登录", "en": "Supervisor login"},
     "login_token": {"zh": "令牌", "en": "Token"},
     "login_submit": {"zh": "登录", "en": "Log in"},
-    "login_error": {"zh": "令牌无效, 或不是值班主任令牌",
-                    "en": "That token is invalid or is not a supervisor token"},
-    "login_hint": {"zh": "令牌由 newsroom tokens add --role supervisor 生成",
-                   "en": "Tokens are made with 'newsroom tokens add --role supervisor'"},
+    "login_error": {
+        "zh": "令牌无效, 或不是值班主任令牌",
+        "en": "That token is invalid or is not a supervisor token",
+    },
+    "login_hint": {
+        "zh": "令牌由 newsroom tokens add --role supervisor 生成",
+        "en": "Tokens are made with 'newsroom tokens add --role supervisor'",
+    },
     "logout": {"zh": "退出", "en": "Log out"},
     "logged_in_as": {"zh": "当前用户", "en": "Signed in as"},
     "new_task": {"zh": "新建任务 (一键派单)", "en": "New task (one-click dispatch)"},
@@ -107,19 +143,25 @@ TEXT: dict[str, dict[str, str]] = {
     "no_suggestions": {"zh": "附近没有在岗记者", "en": "No on-duty reporter nearby"},
     "assign_later": {"zh": "暂不派单", "en": "Nobody yet"},
     "dispatch": {"zh": "派单", "en": "Dispatch"},
-    "dispatched": {"zh": "已创建任务 {task_id}, 状态: {state}",
-                   "en": "Created task {task_id}, state: {state}"},
+    "dispatched": {
+        "zh": "已创建任务 {task_id}, 状态: {state}",
+        "en": "Created task {task_id}, state: {state}",
+    },
     "error": {"zh": "错误", "en": "Error"},
     "need_title": {"zh": "请填写标题", "en": "Give the task a title"},
     "need_coords": {"zh": "请填写有效的经纬度", "en": "Give a valid latitude and longitude"},
     "session_ended": {"zh": "登录已失效, 请重新登录", "en": "Your session has ended; log in again"},
     "km": {"zh": "{d:.1f} 公里", "en": "{d:.1f} km"},
-    "why": {"zh": "直线距离 {d:.1f} 公里, 最后定位 {age}前",
-            "en": "{d:.1f} km in a straight line, last fix {age} ago"},
+    "why": {
+        "zh": "直线距离 {d:.1f} 公里, 最后定位 {age}前",
+        "en": "{d:.1f} km in a straight line, last fix {age} ago",
+    },
     # desk: task timeline
     "panel_timeline": {"zh": "任务时间线", "en": "Task timeline"},
-    "timeline_hint": {"zh": "点击“进行中的任务”里的一项, 查看它的时间线",
-                      "en": "Click a task under Open tasks to see its timeline"},
+    "timeline_hint": {
+        "zh": "点击“进行中的任务”里的一项, 查看它的时间线",
+        "en": "Click a task under Open tasks to see its timeline",
+    },
     "timeline_missing": {"zh": "找不到该任务", "en": "No such task"},
     "timeline_reason": {"zh": "原因", "en": "Reason"},
     "timeline_to": {"zh": "派给 {who}", "en": "to {who}"},
@@ -182,12 +224,32 @@ LABELS: dict[str, dict[str, dict[str, str]]] = {
         "on": {"zh": "在岗", "en": "On duty"},
         "off": {"zh": "离岗", "en": "Off duty"},
     },
+    "alert": {  # alert kinds (dispatch.escalation, feeds.derived); others are shown as sent
+        "no_candidate": {"zh": "无可派记者", "en": "No one to offer"},
+        "task_declined": {"zh": "拒单", "en": "Declined"},
+        "task_expired": {"zh": "超时未接", "en": "Offer expired"},
+        "traffic_spike": {"zh": "流量突增", "en": "Traffic spike"},
+        "story_overdue": {"zh": "稿件滞留", "en": "Story stuck"},
+        "location_stale": {"zh": "定位过旧", "en": "Stale location"},
+        "location_none": {"zh": "无定位", "en": "No location"},
+        "battery_low": {"zh": "电量低", "en": "Low battery"},
+    },
+    "severity": {
+        "info": {"zh": "提示", "en": "Info"},
+        "warning": {"zh": "警告", "en": "Warning"},
+        "critical": {"zh": "严重", "en": "Critical"},
+    },
 }
 
 # The label tables must cover the schema's vocabularies (checked by a test too).
 LABEL_DOMAINS: dict[str, tuple[str, ...]] = {
-    "stage": schema.STAGES, "channel": schema.CHANNELS, "state": schema.TASK_STATES,
-    "priority": schema.PRIORITIES, "duty": ("on", "off"), "role": auth.ROLES,
+    "stage": schema.STAGES,
+    "channel": schema.CHANNELS,
+    "state": schema.TASK_STATES,
+    "priority": schema.PRIORITIES,
+    "duty": ("on", "off"),
+    "role": auth.ROLES,
+    "severity": get_args(schema.Severity),
 }
 
 

@@ -10,7 +10,8 @@ while the browser is there:
    spell goes out immediately, bursts are coalesced into ~100 ms batches), figures as `Patch`
    deltas at most twice a second;
 3. every 2 s: a heartbeat (assets/watchdog.js marks the page stale without it), ages, the
-   events-per-minute rate and the feed sources' health (re-read: it changes with the clock);
+   events-per-minute rate and the feed sources' health (re-read: it changes with the clock),
+   then the page's own `on_beat` (the wall: stuck stories, top stories, fading map dots);
    every 15 s: the page's credentials are checked again (revoked wall keys and ended desk
    sessions stop the stream); every 30 s: a liveness probe, because Dash's shared websocket
    stays open while a closed tab's callback would stream on forever;
@@ -33,7 +34,7 @@ from redis.exceptions import RedisError
 
 from dashboards import figures, i18n, model, panels
 from dashboards.model import LiveState
-from dispatch import reporters, schema, sources, stories, tasks
+from dispatch import escalation, reporters, schema, sources, stories, tasks
 from dispatch.bus import RESYNC, Subscription
 from dispatch.clock import now_ms
 from dispatch.errors import InvalidInput, NotFound
@@ -60,40 +61,92 @@ class Page:
     lang: str
     heartbeat_id: str
     link_id: str
-    render: Render                          # (state, parts, full, now_ms) -> updates
+    render: Render  # (state, parts, full, now_ms) -> updates
     authorize: Callable[[], Awaitable[bool]]
-    denied: Callable[[], Updates]           # what to show when the credentials stop working
-    updated_id: str | None = None           # "last update" time, if the page shows one
+    denied: Callable[[], Updates]  # what to show when the credentials stop working
+    updated_id: str | None = None  # "last update" time, if the page shows one
+    extras: bool = False  # load top stories and recent alerts too
+    # Called on every heartbeat tick with the state and the time: the page's own clock-driven
+    # refreshes (re-reads, ageing figures); returns the parts that changed. Errors from Redis
+    # are ignored for that tick.
+    on_beat: Callable[[LiveState, int], Awaitable[set[str]]] | None = None
 
 
-async def load_state(runtime: Runtime) -> LiveState:
-    """The snapshot a page starts from (and reloads on RESYNC)."""
+TOP_MINUTES = 5  # "top stories now": the most read in the last few minutes
+
+
+async def read_top(runtime: Runtime, now: int | None = None) -> list[dict[str, Any]]:
+    """The most read stories now (what the wall's top list shows)."""
+    rows = await stories.top_stories(
+        runtime.redis, runtime.keys, minutes=TOP_MINUTES, limit=model.TOP_KEPT, now=now
+    )
+    return [dict(row) for row in rows]
+
+
+async def load_state(runtime: Runtime, extras: bool = False) -> LiveState:
+    """The snapshot a page starts from (and reloads on RESYNC); with `extras`, also the top
+    stories and the recent alerts (the wall shows them)."""
     r, keys = runtime.redis, runtime.keys
     reps, open_tasks, all_stories, traffic, feeds = await asyncio.gather(
-        reporters.all_reporters(r, keys), tasks.open_tasks(r, keys), stories.all_stories(r, keys),
-        stories.traffic_last_hour(r, keys), sources.health(r, keys))
-    state = model.from_snapshot(reps, open_tasks, all_stories, traffic, now_ms())
+        reporters.all_reporters(r, keys),
+        tasks.open_tasks(r, keys),
+        stories.all_stories(r, keys),
+        stories.traffic_last_hour(r, keys),
+        sources.health(r, keys),
+    )
+    top: list[dict[str, Any]] = []
+    alerts: list[dict[str, Any]] = []
+    if extras:
+        top, alerts = await asyncio.gather(
+            read_top(runtime), escalation.recent_alerts(r, keys, count=model.ALERTS_KEPT)
+        )
+    state = model.from_snapshot(reps, open_tasks, all_stories, traffic, now_ms(), top, alerts)
     state.feeds = feeds
     return state
 
 
+MARKER_PROPS = frozenset({"color", "size", "opacity"})
+
+
 def to_patch(arrays: dict[int, dict[str, list[Any]]]) -> Patch:
-    """A figure Patch replacing the given per-trace arrays (`color` means marker.color)."""
+    """A figure Patch replacing the given per-trace arrays (`color`, `size` and `opacity` mean
+    the marker's)."""
     patch = Patch()
     for index, props in arrays.items():
         for name, values in props.items():
-            if name == "color":
-                patch["data"][index]["marker"]["color"] = values
+            if name in MARKER_PROPS:
+                patch["data"][index]["marker"][name] = values
             else:
                 patch["data"][index][name] = values
     return patch
 
 
-def map_updates(state: LiveState, full: bool, lang: str, map_id: str, count_id: str) -> Updates:
-    """The map (a whole figure when `full`, else a Patch of the marker arrays) and its count."""
+def map_updates(
+    state: LiveState,
+    full: bool,
+    lang: str,
+    map_id: str,
+    count_id: str,
+    *,
+    now: int | None = None,
+    scale: float = 1.0,
+    tiles: str | None = None,
+    zoom: float = figures.ZOOM,
+) -> Updates:
+    """The map (a whole figure when `full`, else a Patch of the marker arrays) and its count.
+
+    Dots fade with the age of their fix at `now` (default: the current time); `scale` sizes
+    fonts and markers; `tiles` is an optional tile URL (else the map is local layers only).
+    """
     reps, open_tasks = state.reporters.values(), state.tasks.values()
-    figure = (figures.map_figure(reps, open_tasks, lang) if full
-              else to_patch(figures.map_arrays(reps, open_tasks, lang)))
+    stamp = now_ms() if now is None else now
+    figure: Any
+    if full:
+        figure = figures.map_figure(
+            reps, open_tasks, lang, zoom=zoom, now=stamp, scale=scale, tiles=tiles
+        )
+    else:
+        figure = to_patch(figures.map_arrays(reps, open_tasks, lang, stamp, scale))
     return {map_id: {"figure": figure}, count_id: {"children": str(state.on_map)}}
 
 
@@ -146,10 +199,10 @@ class Pusher:
                 set_props(component_id, fresh)
 
 
-async def _load(runtime: Runtime, sub: Subscription) -> LiveState | None:
+async def _load(runtime: Runtime, sub: Subscription, extras: bool) -> LiveState | None:
     sub.drain()  # the snapshot includes whatever is queued now
     try:
-        return await load_state(runtime)
+        return await load_state(runtime, extras)
     except (RedisError, OSError) as exc:
         log.warning("live: could not read the snapshot (%s); retrying", exc)
         return None
@@ -183,7 +236,7 @@ class _Connection:
         self.probe: asyncio.Task[Any] | None = None
 
     async def reload(self, stamp: int) -> None:
-        self.state = await _load(self.runtime, self.sub)
+        self.state = await _load(self.runtime, self.sub, self.page.extras)
         if self.state is not None:
             self.pusher.push(self.page.render(self.state, set(model.ALL), True, stamp))
             self.pending.clear()
@@ -220,8 +273,10 @@ class _Connection:
         ok = self.state is not None and self.runtime.bus.connected
         status = "live" if ok else "degraded"
         link = panels.link_status(status, self.page.lang)
-        updates: Updates = {self.page.heartbeat_id: {"children": f"{status} {self.beats}"},
-                            self.page.link_id: {"children": link}}
+        updates: Updates = {
+            self.page.heartbeat_id: {"children": f"{status} {self.beats}"},
+            self.page.link_id: {"children": link},
+        }
         if self.page.updated_id and ok:
             updates[self.page.updated_id] = {"children": i18n.clock(stamp)}
         self.pusher.push(updates)
@@ -236,8 +291,12 @@ class _Connection:
             # A new minute: re-read the totals, which also heals any drift.
             with contextlib.suppress(RedisError, OSError):
                 self.state.traffic = await stories.traffic_last_hour(
-                    self.runtime.redis, self.runtime.keys, stamp)
+                    self.runtime.redis, self.runtime.keys, stamp
+                )
             parts.add(model.TRAFFIC)
+        if self.page.on_beat is not None:
+            with contextlib.suppress(RedisError, OSError):
+                parts |= await self.page.on_beat(self.state, stamp)
         return parts
 
     def figures_due(self) -> float:
@@ -274,7 +333,8 @@ class _Connection:
         ws = ctx.websocket
         if self.probe is None and now >= self.next_probe:
             self.probe = asyncio.create_task(
-                ws.get_prop(self.page.heartbeat_id, "children", timeout=PROBE_TIMEOUT_S))
+                ws.get_prop(self.page.heartbeat_id, "children", timeout=PROBE_TIMEOUT_S)
+            )
         elif self.probe is not None and self.probe.done():
             if self.probe.cancelled() or self.probe.exception() is not None:
                 log.info("live: the page stopped answering; ending its stream")
@@ -288,8 +348,9 @@ class _Connection:
         try:
             while not ws.is_shutdown:
                 now = self.loop.time()
-                raws = await next_batch(self.sub, self.timeout(now),
-                                        max(0.0, self.last_push + BATCH_S - now))
+                raws = await next_batch(
+                    self.sub, self.timeout(now), max(0.0, self.last_push + BATCH_S - now)
+                )
                 now, stamp = self.loop.time(), now_ms()
                 parts = await self.handle(raws, now, stamp)
                 if now >= self.next_beat:

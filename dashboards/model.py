@@ -8,6 +8,7 @@ the stream pushes only those. The snapshot that seeds a state is read in `live.p
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,12 +23,18 @@ REPORTERS = "reporters"
 COUNTS = "counts"
 EVENT = "event"
 FEEDS = "feeds"  # source health, re-read on every heartbeat tick
-ALL = frozenset({MAP, STAGES, TRAFFIC, TASKS, REPORTERS, COUNTS, EVENT, FEEDS})
+TOP = "top"  # the most read stories (re-read from Redis, at most every few seconds)
+ALERTS = "alerts"
+ALL = frozenset({MAP, STAGES, TRAFFIC, TASKS, REPORTERS, COUNTS, EVENT, FEEDS, TOP, ALERTS})
 FIGURES = frozenset({MAP, STAGES, TRAFFIC})  # redrawn at most a few times a second
 
 MINUTE_MS = 60_000
 TRAFFIC_MINUTES = 60
 RATE_WINDOW_MS = 60_000
+ALERTS_KEPT = 12  # alerts a page keeps (newest first); older ones fall off
+TOP_KEPT = 10
+# A reporter holding a task in one of these states is busy on it (the map shows "on task").
+ON_TASK_STATES = frozenset({"accepted", "en_route", "on_scene", "filed"})
 
 Reporter = dict[str, Any]
 TaskDoc = dict[str, Any]
@@ -38,16 +45,23 @@ class LiveState:
     """The newsroom as one page sees it."""
 
     reporters: dict[str, Reporter] = field(default_factory=dict)
-    tasks: dict[str, TaskDoc] = field(default_factory=dict)        # open tasks only
-    stages: dict[str, str] = field(default_factory=dict)           # story_id -> stage
-    story_at: dict[str, int] = field(default_factory=dict)         # story_id -> updated_at
-    traffic: dict[str, list[int]] = field(default_factory=dict)    # channel -> views per minute
-    traffic_end: int = 0                                           # start of the newest minute
-    last_event: tuple[str, str, int] | None = None                 # (kind, subject, at ms)
-    received: deque[int] = field(default_factory=deque)            # receive times, last minute
-    missing: set[str] = field(default_factory=set)                 # reporters to fetch
-    seen: int = 0                                                  # events since the page opened
-    feeds: list[dict[str, Any]] = field(default_factory=list)      # sources.health rows
+    tasks: dict[str, TaskDoc] = field(default_factory=dict)  # open tasks only
+    stages: dict[str, str] = field(default_factory=dict)  # story_id -> stage
+    story_at: dict[str, int] = field(default_factory=dict)  # story_id -> updated_at
+    traffic: dict[str, list[int]] = field(default_factory=dict)  # channel -> views per minute
+    traffic_end: int = 0  # start of the newest minute
+    last_event: tuple[str, str, int] | None = None  # (kind, subject, at ms)
+    received: deque[int] = field(default_factory=deque)  # receive times, last minute
+    missing: set[str] = field(default_factory=set)  # reporters to fetch
+    seen: int = 0  # events since the page opened
+    feeds: list[dict[str, Any]] = field(default_factory=list)  # sources.health rows
+    titles: dict[str, str] = field(default_factory=dict)  # story_id -> title
+    alerts: deque[dict[str, Any]] = field(  # newest first, bounded
+        default_factory=lambda: deque(maxlen=ALERTS_KEPT)
+    )
+    top: list[dict[str, Any]] = field(default_factory=list)  # stories.top_stories rows
+    top_dirty: bool = False  # traffic came since read
+    stuck: list[int] = field(default_factory=list)  # last stuck_counts shown
 
     @property
     def on_duty(self) -> int:
@@ -70,18 +84,31 @@ def minute_of(ts_ms: int) -> int:
     return ts_ms - ts_ms % MINUTE_MS
 
 
-def from_snapshot(reporters: list[Reporter], tasks: list[TaskDoc], stories: list[dict[str, Any]],
-                  traffic: dict[str, list[int]], now_ms: int) -> LiveState:
-    """A state from the lists the core services return (see live.load_state)."""
+def from_snapshot(
+    reporters: list[Reporter],
+    tasks: list[TaskDoc],
+    stories: list[dict[str, Any]],
+    traffic: dict[str, list[int]],
+    now_ms: int,
+    top: list[dict[str, Any]] | None = None,
+    alerts: list[dict[str, Any]] | None = None,
+) -> LiveState:
+    """A state from the lists the core services return (see live.load_state); `alerts` newest
+    first (escalation.recent_alerts)."""
     state = LiveState(
         reporters={r["reporter_id"]: dict(r) for r in reporters},
         tasks={t["task_id"]: dict(t) for t in tasks if lifecycle.is_open(t["state"])},
         stages={s["story_id"]: s["stage"] for s in stories},
         story_at={s["story_id"]: s["updated_at"] for s in stories},
-        traffic={ch: list(traffic.get(ch, [0] * TRAFFIC_MINUTES))[-TRAFFIC_MINUTES:]
-                 for ch in schema.CHANNELS},
+        traffic={
+            ch: list(traffic.get(ch, [0] * TRAFFIC_MINUTES))[-TRAFFIC_MINUTES:]
+            for ch in schema.CHANNELS
+        },
         traffic_end=minute_of(now_ms),
+        titles={s["story_id"]: s.get("title") or s["story_id"] for s in stories},
+        top=list(top or [])[:TOP_KEPT],
     )
+    state.alerts.extend((alerts or [])[:ALERTS_KEPT])
     for series in state.traffic.values():
         series[:0] = [0] * (TRAFFIC_MINUTES - len(series))
     return state
@@ -123,10 +150,18 @@ def apply(state: LiveState, event: schema.Message, now_ms: int) -> set[str]:
         if rep is None:
             state.missing.add(event.reporter_id)
             rep = state.reporters[event.reporter_id] = {
-                "reporter_id": event.reporter_id, "name": event.reporter_id, "on_duty": True}
+                "reporter_id": event.reporter_id,
+                "name": event.reporter_id,
+                "on_duty": True,
+            }
         if event.ts >= (rep.get("fix_ts") or 0):
-            rep.update(lat=event.lat, lon=event.lon, fix_ts=event.ts, battery=event.battery,
-                       accuracy_m=event.accuracy_m)
+            rep.update(
+                lat=event.lat,
+                lon=event.lon,
+                fix_ts=event.ts,
+                battery=event.battery,
+                accuracy_m=event.accuracy_m,
+            )
             changed |= {MAP, REPORTERS}
         subject = rep.get("name") or event.reporter_id
         state.last_event = ("location", subject, event.received_at)
@@ -153,6 +188,9 @@ def apply(state: LiveState, event: schema.Message, now_ms: int) -> set[str]:
         if event.updated_at >= state.story_at.get(event.story_id, 0):
             state.stages[event.story_id] = event.stage
             state.story_at[event.story_id] = event.updated_at
+            if state.titles.get(event.story_id) != event.title:
+                state.titles[event.story_id] = event.title
+                changed.add(TOP)
             changed.add(STAGES)
         state.last_event = ("story", event.title, event.updated_at)
     elif isinstance(event, schema.Traffic):
@@ -164,8 +202,11 @@ def apply(state: LiveState, event: schema.Message, now_ms: int) -> set[str]:
         if 0 <= index < TRAFFIC_MINUTES:
             state.traffic[event.channel][index] += amount
             changed.add(TRAFFIC)
+        state.top_dirty = True  # batch nudges name no story: the ranking is read again
         state.last_event = ("traffic", event.channel, event.window_start)
     elif isinstance(event, schema.Alert):
+        state.alerts.appendleft(event.model_dump())
+        changed.add(ALERTS)
         state.last_event = ("alert", event.subject, event.raised_at)
     elif isinstance(event, schema.TaskEvent):
         state.last_event = ("task_event", event.task_id, event.at)
@@ -197,29 +238,69 @@ def stage_counts(state: LiveState) -> list[int]:
     return [counts[s] for s in schema.STAGES]
 
 
+def stuck_counts(state: LiveState, now_ms: int, limits_min: Mapping[str, float]) -> list[int]:
+    """Stories per stage (schema.STAGES order) that have not moved for longer than their
+    stage's limit in minutes (a stage without a limit never holds a stuck story)."""
+    counts = dict.fromkeys(schema.STAGES, 0)
+    for story_id, stage in state.stages.items():
+        limit = limits_min.get(stage)
+        if (
+            limit
+            and stage in counts
+            and (now_ms - state.story_at.get(story_id, now_ms) > limit * MINUTE_MS)
+        ):
+            counts[stage] += 1
+    return [counts[s] for s in schema.STAGES]
+
+
 def task_rows(state: LiveState, now_ms: int, limit: int = 50) -> list[TaskDoc]:
-    """Open tasks, breaking first, then oldest first, with assignee names and ages."""
+    """Open tasks, breaking first, then oldest first, with assignee names and ages; with a
+    deadline, also the time it allows (`due_ms`, from creation) and what is left (`left_ms`)."""
     rank = {p: i for i, p in enumerate(reversed(schema.PRIORITIES))}
     rows = []
-    for task in sorted(state.tasks.values(),
-                       key=lambda t: (rank.get(t.get("priority", "normal"), 9), t["created_at"])):
+    for task in sorted(
+        state.tasks.values(),
+        key=lambda t: (rank.get(t.get("priority", "normal"), 9), t["created_at"]),
+    ):
         assignee = task.get("assignee")
         rep = state.reporters.get(assignee or "")
-        rows.append({"task_id": task["task_id"], "title": task["title"], "state": task["state"],
-                     "priority": task.get("priority", "normal"), "assignee": assignee,
-                     "assignee_name": (rep.get("name") if rep else None) or assignee,
-                     "age_ms": max(0, now_ms - task["created_at"])})
+        rows.append(
+            {
+                "task_id": task["task_id"],
+                "title": task["title"],
+                "state": task["state"],
+                "priority": task.get("priority", "normal"),
+                "assignee": assignee,
+                "assignee_name": (rep.get("name") if rep else None) or assignee,
+                "age_ms": max(0, now_ms - task["created_at"]),
+                **_due(task, now_ms),
+            }
+        )
     return rows[:limit]
+
+
+def _due(task: TaskDoc, now_ms: int) -> dict[str, int | None]:
+    deadline = task.get("deadline")
+    if not isinstance(deadline, int):
+        return {"due_ms": None, "left_ms": None}
+    return {"due_ms": max(1, deadline - task["created_at"]), "left_ms": deadline - now_ms}
 
 
 def reporter_rows(state: LiveState, now_ms: int) -> list[Reporter]:
     """Reporters, on duty first, then by name, with the age of their last fix."""
     rows = []
-    for rep in sorted(state.reporters.values(),
-                      key=lambda r: (not r.get("on_duty"), r.get("name") or r["reporter_id"])):
+    for rep in sorted(
+        state.reporters.values(),
+        key=lambda r: (not r.get("on_duty"), r.get("name") or r["reporter_id"]),
+    ):
         fix_ts = rep.get("fix_ts")
-        rows.append({"reporter_id": rep["reporter_id"],
-                     "name": rep.get("name") or rep["reporter_id"],
-                     "on_duty": bool(rep.get("on_duty")), "battery": rep.get("battery"),
-                     "fix_age_ms": None if not fix_ts else max(0, now_ms - fix_ts)})
+        rows.append(
+            {
+                "reporter_id": rep["reporter_id"],
+                "name": rep.get("name") or rep["reporter_id"],
+                "on_duty": bool(rep.get("on_duty")),
+                "battery": rep.get("battery"),
+                "fix_age_ms": None if not fix_ts else max(0, now_ms - fix_ts),
+            }
+        )
     return rows

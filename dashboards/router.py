@@ -1,7 +1,8 @@
 """The shell every page shares, and the router that fills it (no Dash Pages: see __init__).
 
-`/wall?key=…[&lang=en]`, `/desk[?lang=en][&error=1]` and a small index at `/`. Pages are
-rendered by an HTTP callback, which is where the desk's session cookie can be read.
+`/wall?key=…[&lang=en][&panels=…][&rotate=…&views=…]` (see wall_options),
+`/desk[?lang=en][&error=1]` and a small index at `/`. Pages are rendered by an HTTP callback,
+which is where the desk's session cookie can be read.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from urllib.parse import parse_qs
 from dash import Dash, Input, Output, ctx, dcc, html
 from redis.exceptions import RedisError
 
-from dashboards import access, desk, i18n, ids, live, wall
+from dashboards import access, desk, i18n, ids, live, wall, wall_options, wall_schedule
 from dispatch import auth
 from dispatch.clock import now_ms
 from dispatch.errors import Forbidden, Unauthorized
@@ -23,33 +24,54 @@ log = logging.getLogger(__name__)
 
 def shell() -> html.Div:
     """The app layout: a location and the page the router renders into it."""
-    return html.Div([dcc.Location(id=ids.URL, refresh=False),
-                     html.Div(id=ids.PAGE, className="nr-page")])
+    return html.Div(
+        [dcc.Location(id=ids.URL, refresh=False), html.Div(id=ids.PAGE, className="nr-page")]
+    )
 
 
 def index(lang: str) -> html.Div:
     """The start page: where the wall and the desk are."""
-    return html.Div(html.Div([
-        html.H1(i18n.t("app_title", lang)),
-        html.P(i18n.t("index_intro", lang), className="nr-muted"),
-        html.Ul([html.Li(html.A(i18n.t("index_wall", lang), href="/wall")),
-                 html.Li(html.A(i18n.t("index_desk", lang), href="/desk"))],
-                className="nr-index-links"),
-    ], className="nr-message"), id=ids.INDEX, className="nr-desk")
+    return html.Div(
+        html.Div(
+            [
+                html.H1(i18n.t("app_title", lang)),
+                html.P(i18n.t("index_intro", lang), className="nr-muted"),
+                html.Ul(
+                    [
+                        html.Li(html.A(i18n.t("index_wall", lang), href="/wall")),
+                        html.Li(html.A(i18n.t("index_desk", lang), href="/desk")),
+                    ],
+                    className="nr-index-links",
+                ),
+            ],
+            className="nr-message",
+        ),
+        id=ids.INDEX,
+        className="nr-desk",
+    )
 
 
 def not_found(lang: str) -> html.Div:
     """Any other path."""
-    return html.Div(html.Div([html.H1(i18n.t("not_found", lang)),
-                              html.A(i18n.t("back_home", lang), href="/")], className="nr-message"),
-                    id=ids.NOT_FOUND, className="nr-desk")
+    return html.Div(
+        html.Div(
+            [html.H1(i18n.t("not_found", lang)), html.A(i18n.t("back_home", lang), href="/")],
+            className="nr-message",
+        ),
+        id=ids.NOT_FOUND,
+        className="nr-desk",
+    )
 
 
 def unavailable(lang: str) -> html.Div:
     """Redis is unreachable: say so; assets/watchdog.js reloads the page when it can."""
-    return html.Div(html.Div([html.H1(i18n.t("link_degraded", lang)),
-                              html.P(i18n.t("stale", lang))], className="nr-message"),
-                    className="nr-desk nr-retry")
+    return html.Div(
+        html.Div(
+            [html.H1(i18n.t("link_degraded", lang)), html.P(i18n.t("stale", lang))],
+            className="nr-message",
+        ),
+        className="nr-desk nr-retry",
+    )
 
 
 def _first(params: dict[str, list[str]], name: str) -> str | None:
@@ -67,7 +89,16 @@ async def render(runtime: Runtime, pathname: str | None, search: str | None) -> 
             key = _first(params, "key")
             if await access.wall_principal(runtime, key) is None:
                 return wall.denied(lang)
-            return wall.layout(key or "", lang, await live.load_state(runtime), now_ms())
+            options = wall_options.parse(params, i18n.LANGS)
+            return wall.layout(
+                key or "",
+                lang,
+                await live.load_state(runtime, extras=True),
+                now_ms(),
+                options,
+                wall_schedule.load(runtime.settings.data_dir),
+                wall.map_tiles(runtime),
+            )
         if path == "/desk":
             session_id = ctx.cookies.get(auth.SESSION_COOKIE)
             try:
@@ -88,7 +119,8 @@ def register(app: Dash, runtime: Runtime) -> None:
     """Set the shell as the layout and register the router on `app`."""
     app.layout = shell()
 
-    @app.callback(Output(ids.PAGE, "children"),
-                  Input(ids.URL, "pathname"), Input(ids.URL, "search"))
+    @app.callback(
+        Output(ids.PAGE, "children"), Input(ids.URL, "pathname"), Input(ids.URL, "search")
+    )
     async def route(pathname: str | None, search: str | None) -> html.Div:
         return await render(runtime, pathname, search)

@@ -73,7 +73,7 @@ def test_map_figure_works_offline_with_markers_in_the_documented_trace_order() -
         [reporter("a", 27.7, 112.5), reporter("b", 27.6, 112.4, False)], [task("t1")], "en"
     )
 
-    assert [trace.type for trace in fig.data] == ["scattermap"] * 4
+    assert [trace.type for trace in fig.data] == ["scattermap"] * figures.MAP_TRACES
     assert all(trace.mode == "markers" for trace in fig.data)  # text would need remote glyphs
     assert fig.layout.map.style == "white-bg"
     assert len(fig.layout.map.layers) >= 2
@@ -87,7 +87,7 @@ def test_map_figure_works_offline_with_markers_in_the_documented_trace_order() -
 def test_map_figure_of_an_empty_newsroom_still_has_every_trace() -> None:
     fig = figures.map_figure([], [], "zh")
 
-    assert len(fig.data) == 4
+    assert len(fig.data) == figures.MAP_TRACES
     assert all(len(trace.lat) == 0 for trace in fig.data)
 
 
@@ -107,10 +107,14 @@ def test_stages_figure_has_one_bar_per_stage_in_schema_order() -> None:
     counts = list(range(len(schema.STAGES)))
     fig = figures.stages_figure(counts, "zh")
 
-    assert len(fig.data) == 1
+    assert len(fig.data) == 2  # totals, and the stuck ones over them
     assert list(fig.data[0].y) == [i18n.label("stage", s, "zh") for s in schema.STAGES]
     assert list(fig.data[0].x) == counts
-    assert figures.stages_arrays(counts) == {0: {"x": counts, "text": counts}}
+    assert list(fig.data[1].x) == [0] * len(counts)
+    assert figures.stages_arrays(counts) == {
+        0: {"x": counts, "text": [str(c) for c in counts]},
+        1: {"x": [0] * len(counts)},
+    }
 
 
 def test_traffic_figure_has_one_line_per_channel_in_schema_order() -> None:

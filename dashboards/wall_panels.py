@@ -1,0 +1,196 @@
+"""Components only the wall shows: top stories with sparklines, the alert list, the channel
+deadline board, the traffic legend and the options notice. Pure: rows in, components out.
+
+Sparklines are inline SVG images (data: URLs): a few hundred bytes each, crisp at any size,
+nothing fetched.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+from urllib.parse import quote
+
+from dash import html
+
+from dashboards import figures, i18n
+from dashboards.wall_schedule import Schedule, countdown, hhmm, next_slot
+from dispatch import schema
+
+SPARK_W, SPARK_H = 120, 32
+SOON_MS, URGENT_MS = 30 * 60_000, 10 * 60_000  # the board turns amber, then red
+
+
+def sparkline_uri(values: Sequence[int], colour: str = figures.ON_TASK) -> str:
+    """An SVG line (and a faint area under it) of `values`, as a data: URL."""
+    n = len(values)
+    peak = max(values, default=0) or 1
+    step = SPARK_W / max(1, n - 1)
+    points = " ".join(
+        f"{i * step:.1f},{SPARK_H - 2 - v / peak * (SPARK_H - 4):.1f}" for i, v in enumerate(values)
+    )
+    svg = (
+        f"<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 {SPARK_W} {SPARK_H}' "
+        "preserveAspectRatio='none'>"
+        f"<polygon points='0,{SPARK_H} {points} {SPARK_W},{SPARK_H}' fill='{colour}' "
+        "fill-opacity='0.18'/>"
+        f"<polyline points='{points}' fill='none' stroke='{colour}' stroke-width='2' "
+        "vector-effect='non-scaling-stroke' stroke-linejoin='round'/></svg>"
+    )
+    return "data:image/svg+xml;utf8," + quote(svg, safe=" =,'/:")
+
+
+def top_list(rows: Iterable[Mapping[str, Any]], titles: Mapping[str, str], lang: str) -> list[Any]:
+    """The most read stories now (stories.top_stories rows), each with its hour's sparkline."""
+    out: list[Any] = []
+    for rank, row in enumerate(rows, start=1):
+        by_channel: Mapping[str, int] = row.get("by_channel") or {}
+        lead = max(by_channel, key=lambda ch: by_channel[ch], default="app")
+        title = titles.get(row["story_id"]) or row["story_id"]
+        out.append(
+            html.Div(
+                [
+                    html.Span(str(rank), className="nr-top-rank"),
+                    html.Div(
+                        [
+                            html.Div(title, className="nr-top-title", title=title),
+                            html.Div(i18n.label("channel", lead, lang), className="nr-top-channel"),
+                        ],
+                        className="nr-top-text",
+                    ),
+                    html.Span(
+                        [f"{row['views']:,}", html.Small(i18n.t("top_views", lang))],
+                        className="nr-top-views",
+                    ),
+                    html.Img(
+                        src=sparkline_uri(
+                            row.get("sparkline") or [],
+                            figures.CHANNEL_COLOURS.get(lead, figures.ON_TASK),
+                        ),
+                        className="nr-spark",
+                        alt="",
+                    ),
+                ],
+                className="nr-top-row",
+                **{"data-story-id": row["story_id"]},
+            )
+        )
+    return out or [html.Div(i18n.t("no_top", lang), className="nr-empty")]
+
+
+def alert_list(alerts: Iterable[Mapping[str, Any]], lang: str) -> list[Any]:
+    """Recent alerts, newest first, coloured by severity."""
+    out: list[Any] = []
+    for alert in alerts:
+        severity = alert.get("severity", "warning")
+        out.append(
+            html.Div(
+                [
+                    html.Span(i18n.clock(alert["raised_at"])[:5], className="nr-alert-time"),
+                    html.Span(i18n.label("alert", alert["kind"], lang), className="nr-alert-kind"),
+                    html.Span(alert["text"], className="nr-alert-text", title=alert["text"]),
+                ],
+                className=f"nr-alert nr-alert-{severity}",
+                **{"data-kind": alert["kind"], "data-severity": severity},
+            )
+        )
+    return out or [html.Div(i18n.t("no_alerts", lang), className="nr-empty")]
+
+
+def deadline_board(schedule: Schedule, lang: str, now: int) -> html.Div:
+    """One row per channel: its next slot and a countdown. assets/wall_kiosk.js ticks the
+    countdowns every second from `data-slots` (China time minutes of the day)."""
+    rows: list[Any] = []
+    for channel in schedule.channels():
+        slots = schedule.slots_of(channel)
+        nxt = next_slot(slots, now)
+        if nxt is None:
+            continue
+        slot = nxt.slot
+        when = f"{hhmm(slot.start)}–{hhmm(slot.end)}" if slot.window else hhmm(slot.start)
+        state = "open" if nxt.open else level(nxt.ms)
+        attrs: dict[str, Any] = {
+            "data-channel": channel,
+            "data-slots": json.dumps([[s.start, s.end, s.name] for s in slots], ensure_ascii=False),
+        }
+        rows.append(
+            html.Div(
+                [
+                    html.Div(
+                        [
+                            html.Span(
+                                i18n.label("channel", channel, lang), className="nr-dl-channel"
+                            ),
+                            html.Span(slot.name, className="nr-dl-name"),
+                        ],
+                        className="nr-dl-head",
+                    ),
+                    html.Span(when, className="nr-dl-at"),
+                    html.Span(
+                        i18n.t("dl_open" if nxt.open else "dl_in", lang), className="nr-dl-word"
+                    ),
+                    html.Span(countdown(nxt.ms), className="nr-dl-count"),
+                ],
+                className=f"nr-deadline nr-dl-{state}",
+                **attrs,
+            )
+        )
+    words: dict[str, Any] = {"data-open": i18n.t("dl_open", lang), "data-in": i18n.t("dl_in", lang)}
+    return html.Div(rows, className="nr-deadlines", **words)
+
+
+def level(ms: int) -> str:
+    """How close a start is: urgent, soon or later (the board's colours)."""
+    return "urgent" if ms <= URGENT_MS else "soon" if ms <= SOON_MS else "later"
+
+
+def channel_legend(lang: str) -> html.Div:
+    """The traffic chart's legend: a swatch per channel, reach channels dotted."""
+    items = []
+    for channel in schema.CHANNELS:
+        reach = channel in figures.REACH_CHANNELS
+        items.append(
+            html.Span(
+                [
+                    html.Span(
+                        className="nr-line" + (" nr-line-dotted" if reach else ""),
+                        style={"borderColor": figures.CHANNEL_COLOURS[channel]},
+                    ),
+                    i18n.label("channel", channel, lang),
+                ],
+                className="nr-legend-item",
+            )
+        )
+    return html.Div(items, className="nr-legend nr-channel-legend")
+
+
+def stuck_badge(stuck: Sequence[int], lang: str) -> list[Any]:
+    """ "⚠ 3 篇滞留" in the pipeline's title bar, or nothing when no story is stuck."""
+    total = sum(stuck)
+    if not total:
+        return []
+    return [
+        html.Span(
+            ["⚠ ", i18n.t("stuck_badge", lang).format(n=total)],
+            className="nr-stuck-badge",
+            title=i18n.t("stuck_hint", lang),
+        )
+    ]
+
+
+def notice(ignored: Sequence[str], schedule_error: str, lang: str) -> list[Any]:
+    """The small notice naming what the wall ignored (URL options, a broken schedule file)."""
+    out: list[Any] = []
+    if ignored:
+        out.append(
+            html.Span(
+                i18n.t("notice_ignored", lang).format(items=", ".join(ignored)),
+                className="nr-notice",
+            )
+        )
+    if schedule_error:
+        out.append(
+            html.Span(i18n.t("schedule_error", lang), className="nr-notice", title=schedule_error)
+        )
+    return out

@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import json
 import math
-import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,11 +42,9 @@ SCALE_JS = """function (seed) {
 
 
 def map_tiles(runtime: Runtime) -> str | None:
-    """The optional tile URL (`{z}/{x}/{y}`): Settings.map_tiles if the settings have it, else
-    NEWSROOM_MAP_TILES. Unset: the map is the local layers on a dark ground, no internet."""
-    configured = getattr(runtime.settings, "map_tiles", None)
-    value = configured if isinstance(configured, str) else os.environ.get("NEWSROOM_MAP_TILES")
-    return (value or "").strip() or None
+    """The optional tile URL (NEWSROOM_MAP_TILES, `{z}/{x}/{y}`). Unset: the map is the local
+    layers on a dark ground, no internet."""
+    return runtime.settings.map_tiles
 
 
 @dataclass(frozen=True)

@@ -80,6 +80,8 @@ class Settings:
     trail_retention_s: int = 24 * 3600
     # The feeds process's collectors (TOML); unset: NEWSROOM_DATA_DIR/feeds.toml if it exists.
     feeds_config: Path | None = None
+    # Optional map tiles ("https://tiles.example/{z}/{x}/{y}.png"); unset: local layers only.
+    map_tiles: str | None = None
 
     @property
     def public_url(self) -> str:
@@ -132,6 +134,7 @@ def load(env: dict[str, str] | None = None, dotenv: Path | None = Path(".env")) 
         not in ("0", "false", "no", "off"),
         rate_token=_rate("NEWSROOM_RATE_TOKEN", get("NEWSROOM_RATE_TOKEN"), (600, 60)),
         rate_ip=_rate("NEWSROOM_RATE_IP", get("NEWSROOM_RATE_IP"), (1200, 60)),
+        map_tiles=_tile_url(get("NEWSROOM_MAP_TILES")),
         trail_retention_s=_hours(
             "NEWSROOM_TRAIL_RETENTION_H", get("NEWSROOM_TRAIL_RETENTION_H"), 24
         ),
@@ -139,6 +142,17 @@ def load(env: dict[str, str] | None = None, dotenv: Path | None = Path(".env")) 
         if (fc := get("NEWSROOM_FEEDS_CONFIG"))
         else None,
     )
+
+
+def _tile_url(text: str | None) -> str | None:
+    if text is None:
+        return None
+    if not text.startswith(("http://", "https://", "/")) or "{z}" not in text:
+        raise ConfigError(
+            "NEWSROOM_MAP_TILES must be a tile URL with {z}, {x} and {y}, e.g. "
+            f"http://tiles.internal/{{z}}/{{x}}/{{y}}.png; got {text!r}"
+        )
+    return text
 
 
 def _hours(name: str, text: str | None, default: float) -> int:

@@ -45,3 +45,11 @@ def test_secrets_stay_out_of_repr() -> None:
         {"NEWSROOM_ADMIN_TOKEN": "sekrit-123", "NEWSROOM_WEBHOOK_SECRET": "hush"}, dotenv=None
     )
     assert "sekrit-123" not in repr(s) and "hush" not in repr(s)
+
+
+def test_map_tiles_are_optional_and_checked() -> None:
+    assert settings.load({}, dotenv=None).map_tiles is None
+    url = "http://tiles.internal/{z}/{x}/{y}.png"
+    assert settings.load({"NEWSROOM_MAP_TILES": url}, dotenv=None).map_tiles == url
+    with pytest.raises(ConfigError, match="NEWSROOM_MAP_TILES"):
+        settings.load({"NEWSROOM_MAP_TILES": "tiles.internal"}, dotenv=None)

@@ -38,6 +38,7 @@ SPIKE_CHANCE = 0.03  # per step out of lead/pitched/assigned/reporting: ~11 % ar
 CORRECT_CHANCE = 0.06  # published stories that need a correction later
 FIX_MOVING_S, FIX_STILL_S = 5.0, 30.0  # like OwnTracks' move mode / significant changes
 TRAFFIC_EVERY_S = 15.0
+STORY_SHARE = 0.6  # of a channel's audience that reads published stories (the rest: front pages)
 SHIFT_H, BREAK_MIN = (2.0, 5.0), (20.0, 120.0)
 DWELL_MIN = (2.0, 20.0)  # time on scene before moving on
 SPIKE_MIN, SPIKE_PEAK = (3.0, 8.0), (2.0, 5.0)
@@ -56,6 +57,7 @@ class _Story:
     byline: str = ""
     deadline: int | None = None
     last_ts: int = 0
+    appeal: float = 0.0  # how much of its channels' audience it draws once published
 
     def event(self, ts: int) -> Story:
         self.last_ts = max(ts, self.last_ts + 1)  # updated_at must grow, or the update is a no-op
@@ -262,6 +264,7 @@ class Newsroom:
             story.deadline = self._ts(t + remaining)
         if story.stage == "published":
             story.channels = self._channels(story)
+            story.appeal = rng.paretovariate(1.6)  # a few stories are read far more
             if story.priority == "breaking":
                 end = t + self._minutes(*SPIKE_MIN)
                 self._spikes.append(
@@ -285,7 +288,10 @@ class Newsroom:
             base = audience.expected_per_min((start + end) // 2, ch) * (end - start) / 60_000
             base *= audience.noise(self._rng)
             amount = self._take(ch, base)
-            self._out.append(audience.make_traffic(ch, amount, start, window_s, self._rng))
+            for story_id, part in self._readers(ch, amount):
+                self._out.append(
+                    audience.make_traffic(ch, part, start, window_s, self._rng, story_id=story_id)
+                )
             for spike in self._spikes:
                 if ch in spike.channels:
                     boost = spike.peak * (spike.end - t) / (spike.end - spike.start)
@@ -296,6 +302,24 @@ class Newsroom:
                         )
                     )
         self._schedule(t + TRAFFIC_EVERY_S, "traffic")
+
+    def _readers(self, ch: Channel, amount: int) -> list[tuple[str | None, int]]:
+        """Split a channel's audience: STORY_SHARE of it over the published stories on that
+        channel by their appeal, the rest to no story (front pages, live streams, programmes)."""
+        read = [
+            s
+            for s in self._stories.values()
+            if s.appeal and ch in s.channels and s.stage in ("published", "corrected")
+        ]
+        total = sum(s.appeal for s in read)
+        out: list[tuple[str | None, int]] = []
+        left = amount
+        for story in read:
+            part = int(amount * STORY_SHARE * story.appeal / total)
+            if part:
+                out.append((story.story_id, part))
+                left -= part
+        return [*out, (None, left)]
 
     def _take(self, ch: Channel, amount: float) -> int:
         """Whole views out of a fractional amount, carrying the rest, so short windows at high

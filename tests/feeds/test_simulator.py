@@ -190,10 +190,17 @@ def test_breaking_news_spikes_the_audience_on_its_channels() -> None:
         for e in events
         if isinstance(e, Story) and e.priority == "breaking" and e.stage == "published"
     }
-    spiked = [e for e in events if isinstance(e, Traffic) and e.story_id]
-    assert breaking and spiked
-    assert {e.story_id for e in spiked} <= breaking
-    assert {e.channel for e in spiked} == set(CHANNELS)
+    published = {e.story_id for e in events if isinstance(e, Story) and e.stage == "published"}
+    read = [e for e in events if isinstance(e, Traffic) and e.story_id]
+    assert breaking and read
+    assert {e.story_id for e in read} <= published, "only published stories have readers"
+    assert {e.channel for e in read if e.story_id in breaking} == set(CHANNELS)
+    per_story: dict[str, int] = {}
+    for e in read:
+        per_story[e.story_id or ""] = per_story.get(e.story_id or "", 0) + (e.views or e.reach or 0)
+    top = max(per_story, key=per_story.__getitem__)
+    assert top in breaking, "breaking news is the most read"
+    assert len(per_story) > len(breaking), "other published stories draw readers too"
 
 
 def test_audience_is_low_at_night_and_high_at_noon() -> None:

@@ -47,15 +47,25 @@ def needs_reload(selected: str, known: Any, shown: Any) -> bool:
     return bool(version != shown.get("version"))
 
 
-def panel(lang: str, state: LiveState) -> html.Section:
-    """The timeline panel (empty until a task is picked) and the stores it works from."""
+def panel(lang: str, state: LiveState, before: Any = None, after: Any = None) -> html.Section:
+    """The timeline panel (empty until a task is picked) and the stores it works from;
+    `before` and `after` go above and below the timeline (the desk's actions, the story)."""
     live: dict[str, Any] = {"aria-live": "polite"}
-    body = html.Div(html.Div(i18n.t("timeline_hint", lang), className="nr-empty"),
-                    id=ids.DESK_TIMELINE, className="nr-timeline", **live)
-    stores = [dcc.Store(id=ids.DESK_SELECTED), dcc.Store(id=ids.DESK_TIMELINE_SHOWN),
-              dcc.Store(id=ids.DESK_TASK_VERSIONS, data=versions(state))]
-    return panels.panel(i18n.t("panel_timeline", lang), body, *stores,
-                        class_name="nr-area-timeline")
+    body = html.Div(
+        html.Div(i18n.t("timeline_hint", lang), className="nr-empty"),
+        id=ids.DESK_TIMELINE,
+        className="nr-timeline",
+        **live,
+    )
+    stores = [
+        dcc.Store(id=ids.DESK_SELECTED),
+        dcc.Store(id=ids.DESK_TIMELINE_SHOWN),
+        dcc.Store(id=ids.DESK_TASK_VERSIONS, data=versions(state)),
+    ]
+    parts = [part for part in (before, body, after) if part is not None]
+    return panels.panel(
+        i18n.t("panel_timeline", lang), *parts, *stores, class_name="nr-area-timeline"
+    )
 
 
 def actor_name(actor: str, names: dict[str, str], lang: str) -> str:
@@ -66,14 +76,21 @@ def actor_name(actor: str, names: dict[str, str], lang: str) -> str:
 
 def render(task: dict[str, Any], names: dict[str, str], lang: str) -> list[Any]:
     """The task's head line and its transitions, oldest first (pure)."""
-    head = html.Div([
-        html.Span(i18n.label("priority", task["priority"], lang),
-                  className=f"nr-prio nr-prio-{task['priority']}"),
-        html.Span(task["title"], className="nr-task-title", title=task["title"]),
-        html.Span(i18n.label("state", task["state"], lang),
-                  className=f"nr-state nr-state-{task['state']}"),
-    ], className="nr-task-row nr-tl-head",
-        **{"data-task-id": task["task_id"], "data-current-state": task["state"]})
+    head = html.Div(
+        [
+            html.Span(
+                i18n.label("priority", task["priority"], lang),
+                className=f"nr-prio nr-prio-{task['priority']}",
+            ),
+            html.Span(task["title"], className="nr-task-title", title=task["title"]),
+            html.Span(
+                i18n.label("state", task["state"], lang),
+                className=f"nr-state nr-state-{task['state']}",
+            ),
+        ],
+        className="nr-task-row nr-tl-head",
+        **{"data-task-id": task["task_id"], "data-current-state": task["state"]},
+    )
     entries = []
     for event in task.get("timeline", []):
         state = event["state"]
@@ -84,14 +101,26 @@ def render(task: dict[str, Any], names: dict[str, str], lang: str) -> list[Any]:
         ]
         if state == "offered" and event.get("assignee"):
             who = names.get(event["assignee"], event["assignee"])
-            cells.append(html.Span(i18n.t("timeline_to", lang).format(who=who),
-                                   className="nr-tl-to"))
+            cells.append(
+                html.Span(i18n.t("timeline_to", lang).format(who=who), className="nr-tl-to")
+            )
         if event.get("reason"):
-            cells.append(html.Div([html.Span(i18n.t("timeline_reason", lang) + ": ",
-                                             className="nr-muted"), event["reason"]],
-                                  className="nr-tl-reason"))
-        entries.append(html.Li(cells, className="nr-tl-entry",
-                               **{"data-state": state, "data-version": str(event["version"])}))
+            cells.append(
+                html.Div(
+                    [
+                        html.Span(i18n.t("timeline_reason", lang) + ": ", className="nr-muted"),
+                        event["reason"],
+                    ],
+                    className="nr-tl-reason",
+                )
+            )
+        entries.append(
+            html.Li(
+                cells,
+                className="nr-tl-entry",
+                **{"data-state": state, "data-version": str(event["version"])},
+            )
+        )
     return [head, html.Ol(entries, className="nr-tl-list")]
 
 
@@ -124,20 +153,32 @@ function (_clicks) {
 """
 
 
-def register(app: Dash, runtime: Runtime, session: Callable[[], Awaitable[Principal]],
-             lang_of: Callable[[Any], str]) -> None:
+def register(
+    app: Dash,
+    runtime: Runtime,
+    session: Callable[[], Awaitable[Principal]],
+    lang_of: Callable[[Any], str],
+) -> None:
     """Register the pick (in the browser) and show callbacks on `app`.
 
     `session` re-checks the desk cookie; `lang_of` reads the page language from the ticket.
     """
     app.clientside_callback(  # type: ignore[no-untyped-call]  # Dash leaves it unannotated
-        PICK_JS, Output(ids.DESK_SELECTED, "data"),
-        Input({"type": ids.DESK_TASK_ROW, "task": ALL}, "n_clicks"), prevent_initial_call=True)
+        PICK_JS,
+        Output(ids.DESK_SELECTED, "data"),
+        Input({"type": ids.DESK_TASK_ROW, "task": ALL}, "n_clicks"),
+        prevent_initial_call=True,
+    )
 
-    @app.callback(Output(ids.DESK_TIMELINE, "children"), Output(ids.DESK_TIMELINE_SHOWN, "data"),
-                  Input(ids.DESK_SELECTED, "data"), Input(ids.DESK_TASK_VERSIONS, "data"),
-                  State(ids.DESK_TIMELINE_SHOWN, "data"), State(ids.DESK_TICKET, "data"),
-                  prevent_initial_call=True)
+    @app.callback(
+        Output(ids.DESK_TIMELINE, "children"),
+        Output(ids.DESK_TIMELINE_SHOWN, "data"),
+        Input(ids.DESK_SELECTED, "data"),
+        Input(ids.DESK_TASK_VERSIONS, "data"),
+        State(ids.DESK_TIMELINE_SHOWN, "data"),
+        State(ids.DESK_TICKET, "data"),
+        prevent_initial_call=True,
+    )
     async def show(selected: Any, known: Any, shown: Any, ticket: Any) -> tuple[Any, Any]:
         # A new pick, a version push, or both at once: reload whenever what is on screen is
         # not the selected task at its latest version.
@@ -157,6 +198,10 @@ def register(app: Dash, runtime: Runtime, session: Callable[[], Awaitable[Princi
         except (RedisError, OSError):
             # The stale banner already says the data source is down; the next push retries.
             return no_update, None
-        shown_now = {"task_id": selected, "version": task["version"],
-                     "open": lifecycle.is_open(task["state"])}
+        shown_now = {
+            "task_id": selected,
+            "version": task["version"],
+            "open": lifecycle.is_open(task["state"]),
+            "story_id": task.get("story_id"),
+        }
         return render(task, names, lang), shown_now

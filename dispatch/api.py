@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from dispatch import (
     escalation,
+    gazetteer,
     reporters,
     schema,
     sources,
@@ -187,9 +188,53 @@ async def edit_task(task_id: str, body: TaskEdit, who: Who, rt: RT) -> dict[str,
 async def list_alerts(
     who: Who, rt: RT, limit: Annotated[int, Query(ge=1, le=500)] = 50
 ) -> list[dict[str, Any]]:
-    """Recent alerts, newest first: expired offers, declines, no candidate left."""
+    """Recent alerts, newest first: expired offers, declines, no candidate left, derived
+    alerts; each with its `alert_id` and `ack` (who acknowledged it and when, or null)."""
     who.require("supervisor", "wall")
-    return await escalation.recent_alerts(rt.redis, rt.keys, limit)
+    return await escalation.alerts_with_acks(rt.redis, rt.keys, limit)
+
+
+@router.post("/alerts/{alert_id}/ack", tags=["alerts"])
+async def acknowledge_alert(alert_id: str, who: Who, rt: RT) -> dict[str, Any]:
+    """Acknowledge an alert (supervisor): recorded with who and when, shown on every open desk.
+    Repeating it changes nothing and returns the first acknowledgement (`new` is false)."""
+    return await escalation.acknowledge(rt.redis, rt.keys, who, alert_id)
+
+
+class PlaceIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+
+
+@router.get("/places", tags=["places"])
+async def list_places(
+    who: Who,
+    rt: RT,
+    q: Annotated[str | None, Query(max_length=gazetteer.MAX_NAME)] = None,
+    limit: Annotated[int, Query(ge=1, le=gazetteer.MAX_PLACES)] = gazetteer.MAX_PLACES,
+) -> list[dict[str, Any]]:
+    """The gazetteer: place names with their points, by name; with `q`, the places whose name
+    starts with it, then those that contain it."""
+    who.require("supervisor", "wall")
+    places = await gazetteer.all_places(rt.redis, rt.keys)
+    return [dict(p) for p in (gazetteer.suggest(places, q, limit) if q else places[:limit])]
+
+
+@router.put("/places/{name}", tags=["places"])
+async def put_place(
+    name: str, body: PlaceIn, who: Who, rt: RT, response: Response
+) -> dict[str, Any]:
+    """Add a place (201) or move an existing one (200); supervisors and admins."""
+    place, created = await gazetteer.put(rt.redis, rt.keys, who, name, body.lat, body.lon)
+    response.status_code = 201 if created else 200
+    return dict(place)
+
+
+@router.delete("/places/{name}", tags=["places"])
+async def delete_place(name: str, who: Who, rt: RT) -> dict[str, Any]:
+    """Remove a place; supervisors and admins. Returns the place removed."""
+    return dict(await gazetteer.remove(rt.redis, rt.keys, who, name))
 
 
 @router.get("/stories", tags=["stories"])

@@ -11,7 +11,9 @@ acts only if the task is still in the same offer (same offer number, checked und
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import re
 from collections.abc import Mapping
 from typing import Any, cast
 
@@ -19,8 +21,9 @@ import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from dispatch import reporters, schema, tasks
+from dispatch.auth import Principal
 from dispatch.clock import now_ms
-from dispatch.errors import Conflict, NewsroomError
+from dispatch.errors import Conflict, InvalidInput, NewsroomError, NotFound
 from dispatch.keys import Keys
 
 log = logging.getLogger(__name__)
@@ -208,3 +211,84 @@ async def run_timers(
         except Exception:  # a bug in one timer must not stop every later one
             log.exception("timers: firing failed")
         await asyncio.sleep(tick_s)
+
+
+# --- acknowledging alerts ----------------------------------------------------------------------
+# An alert's id is its entry id in the `alerts` stream. Acknowledging records who and when in
+# `keys.alert_acks` (the first acknowledgement stands) and nudges every open desk with a small
+# `alert_ack` message on the live channel (a nudge, not the record: a desk reads the acks back).
+ALERT_ID = re.compile(r"^\d{1,15}-\d{1,10}$")
+ALERT_ACK = "alert_ack"
+
+# KEYS: acks hash, live channel. ARGV: alert id, ack JSON, nudge JSON.
+# Returns the acknowledgement that stands (this one, or the one recorded before) and 1 if new.
+_ACK = """
+local prior = redis.call('HGET', KEYS[1], ARGV[1])
+if prior then return {prior, 0} end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('PUBLISH', KEYS[2], ARGV[3])
+return {ARGV[2], 1}
+"""
+
+
+def _check_alert_id(alert_id: str) -> str:
+    if not isinstance(alert_id, str) or not ALERT_ID.fullmatch(alert_id):
+        raise InvalidInput(
+            "an alert id is its stream entry id, e.g. 1764210000000-0 (see GET /api/v1/alerts)"
+        )
+    return alert_id
+
+
+async def alerts_with_acks(r: aioredis.Redis, keys: Keys, count: int = 50) -> list[dict[str, Any]]:
+    """Recent alerts, newest first, each with its `alert_id` and `ack` ({by, at} or None)."""
+    entries = cast(list[tuple[str, dict[str, str]]], await r.xrevrange(keys.alerts, count=count))
+    if not entries:
+        return []
+    acks = cast(list[str | None], await r.hmget(keys.alert_acks, [eid for eid, _ in entries]))
+    out = []
+    for (eid, fields), ack in zip(entries, acks, strict=True):
+        alert = schema.Alert.model_validate_json(fields["alert"]).model_dump()
+        out.append({"alert_id": eid, **alert, "ack": json.loads(ack) if ack else None})
+    return out
+
+
+async def acknowledge(
+    r: aioredis.Redis, keys: Keys, principal: Principal, alert_id: str
+) -> dict[str, Any]:
+    """Record that `principal` (a supervisor or admin) has seen the alert; every open desk is
+    told. Idempotent: acknowledging an acknowledged alert changes nothing and returns who
+    acknowledged it first. Returns {alert_id, by, at, new}. NotFound for an unknown alert."""
+    principal.require("supervisor")
+    _check_alert_id(alert_id)
+    if not await r.xrange(keys.alerts, min=alert_id, max=alert_id):
+        raise NotFound(f"no alert {alert_id} (alerts are kept while they are among the newest)")
+    at = now_ms()
+    record = json.dumps({"by": principal.subject, "at": at}, ensure_ascii=False)
+    nudge = json.dumps(
+        {"type": ALERT_ACK, "v": schema.V, "alert_id": alert_id, "by": principal.subject, "at": at},
+        ensure_ascii=False,
+    )
+    stored, new = await r.eval(_ACK, 2, keys.alert_acks, keys.live_channel, alert_id, record, nudge)
+    if new and await r.hlen(keys.alert_acks) > ALERTS_KEPT + ALERTS_KEPT // 10:
+        await _forget_old_acks(r, keys)
+    return {"alert_id": alert_id, **json.loads(stored), "new": bool(new)}
+
+
+def _stream_id(eid: str) -> tuple[int, int]:
+    ms, _, seq = eid.partition("-")
+    return int(ms), int(seq or 0)
+
+
+async def _forget_old_acks(r: aioredis.Redis, keys: Keys) -> None:
+    """Drop the acknowledgements of alerts the stream has trimmed away."""
+    oldest = cast(list[tuple[str, dict[str, str]]], await r.xrange(keys.alerts, count=1))
+    if not oldest:
+        return
+    floor = _stream_id(oldest[0][0])
+    gone = [
+        eid
+        for eid in cast(list[str], await r.hkeys(keys.alert_acks))
+        if ALERT_ID.fullmatch(eid) and _stream_id(eid) < floor
+    ]
+    if gone:
+        await r.hdel(keys.alert_acks, *gone)

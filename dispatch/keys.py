@@ -122,6 +122,11 @@ class Keys:
         """Sorted set: story_id -> the last minute it had traffic (what is being read now)."""
         return f"{self.prefix}:traffic:stories"
 
+    @property
+    def places(self) -> str:
+        """Hash: the gazetteer, place name -> "lat,lon" (dispatch/gazetteer.py)."""
+        return f"{self.prefix}:places"
+
     # --- feeds ---------------------------------------------------------------------------
     @property
     def devices(self) -> str:
@@ -153,6 +158,11 @@ class Keys:
     @property
     def alerts(self) -> str:
         return f"{self.prefix}:alerts"
+
+    @property
+    def alert_acks(self) -> str:
+        """Hash: alert id (its `alerts` stream entry id) -> who acknowledged it and when (JSON)."""
+        return f"{self.prefix}:alerts:acks"
 
     # --- pub/sub channels (nudges, never the record) -------------------------------------
     @property

@@ -17,7 +17,7 @@ from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
 from redis.exceptions import RedisError
 
 from dashboards import desk_data, desk_figures, desk_views, i18n, ids, ids_desk
-from dispatch import lifecycle, reporters, stories, tasks
+from dispatch import lifecycle, reporters, stories, task_edits, tasks
 from dispatch.auth import Principal
 from dispatch.errors import Forbidden, NewsroomError, NotFound, Unauthorized
 from dispatch.runtime import Runtime
@@ -321,7 +321,9 @@ def register(app: Dash, runtime: Runtime, session: Session, lang_of: LangOf) -> 
                         no_update,
                         no_update,
                     )
-                task = await desk_data.link_story(r, keys, principal, task_id, pick, expected)
+                task = await task_edits.edit(
+                    r, keys, principal, task_id, {"story_id": pick}, expected
+                )
                 linked = await desk_data.story(r, keys, pick)
                 text = i18n.t("dk_linked", lang).format(
                     title=linked["title"] if linked else pick, v=task["version"]

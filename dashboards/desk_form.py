@@ -19,7 +19,7 @@ from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
 from redis.exceptions import RedisError
 
 from dashboards import desk_data, desk_views, figures, i18n, ids, ids_desk, panels
-from dispatch import escalation, gazetteer, reporters, tasks
+from dispatch import escalation, gazetteer, reporters, task_edits, tasks
 from dispatch.auth import Principal
 from dispatch.errors import Forbidden, NewsroomError, NotFound, Unauthorized
 from dispatch.runtime import Runtime
@@ -525,8 +525,8 @@ def register(
         story_id = story.get("story_id") if isinstance(story, dict) else None
         if isinstance(story_id, str) and task.get("story_id") != story_id:
             try:
-                task = await desk_data.link_story(
-                    runtime.redis, runtime.keys, principal, task["task_id"], story_id
+                task = await task_edits.edit(
+                    runtime.redis, runtime.keys, principal, task["task_id"], {"story_id": story_id}
                 )
                 text += "; " + i18n.t("dk_dispatched_story", lang).format(
                     title=story.get("title") or story_id

@@ -174,6 +174,7 @@ class TaskEdit(BaseModel):
     lon: float | None = Field(default=None, ge=-180, le=180)
     priority: schema.Priority | None = None
     deadline: int | None = Field(default=None, ge=0)
+    story_id: str | None = Field(default=None, min_length=1, max_length=64)
     expected_version: int | None = None
 
 

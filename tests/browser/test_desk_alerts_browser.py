@@ -13,8 +13,7 @@ import pytest
 from playwright.sync_api import Browser
 
 from browser_helpers import KEYS, arun
-from dashboards import desk_data
-from dispatch import auth, db, tasks
+from dispatch import auth, db, task_edits, tasks
 from test_desk_support import alert, make_reporters, open_desk, story, supervisor, traffic
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
@@ -69,7 +68,7 @@ def test_a_story_alert_becomes_a_follow_up_task_and_its_review(
             task, _ = await tasks.create(
                 r, KEYS, desk, title="涟水河巡堤", lat=27.7405, lon=112.5402
             )
-            await desk_data.link_story(r, KEYS, desk, task["task_id"], "s-flood")
+            await task_edits.edit(r, KEYS, desk, task["task_id"], {"story_id": "s-flood"})
             return str(task["task_id"])
         finally:
             await r.aclose()

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from dashboards import desk_data
-from dispatch import auth, db, reporters, schema, stories, tasks
+from dispatch import auth, db, reporters, schema, stories, task_edits, tasks
 from dispatch.clock import now_ms
 from dispatch.errors import Conflict, Forbidden, NotFound
 from dispatch.keys import Keys
@@ -33,14 +33,14 @@ def test_a_task_is_linked_to_its_story_once_checked(redis_url: str, run: Any) ->
             )
             reporter = auth.Principal(role="reporter", subject=rep["reporter_id"], token_hash="")
             with pytest.raises(Forbidden):
-                await desk_data.link_story(r, KEYS, reporter, task["task_id"], "s-1")
+                await task_edits.edit(r, KEYS, reporter, task["task_id"], {"story_id": "s-1"})
             with pytest.raises(NotFound):
-                await desk_data.link_story(r, KEYS, DESK, task["task_id"], "s-unknown")
+                await task_edits.edit(r, KEYS, DESK, task["task_id"], {"story_id": "s-unknown"})
             with pytest.raises(Conflict) as stale:
-                await desk_data.link_story(r, KEYS, DESK, task["task_id"], "s-1", 1)
+                await task_edits.edit(r, KEYS, DESK, task["task_id"], {"story_id": "s-1"}, 1)
             assert stale.value.code == "version_conflict" and "now version 2" in stale.value.text
 
-            linked = await desk_data.link_story(r, KEYS, DESK, task["task_id"], "s-1", 2)
+            linked = await task_edits.edit(r, KEYS, DESK, task["task_id"], {"story_id": "s-1"}, 2)
             assert linked["story_id"] == "s-1" and linked["version"] == 3
             stored = await tasks.get(r, KEYS, task["task_id"])
             assert stored["timeline"][-1]["reason"] == "story: s-1"
@@ -56,7 +56,7 @@ def test_a_task_is_linked_to_its_story_once_checked(redis_url: str, run: Any) ->
 
             await tasks.change(r, KEYS, DESK, task["task_id"], "cancelled")
             with pytest.raises(Conflict):
-                await desk_data.link_story(r, KEYS, DESK, task["task_id"], "s-1")
+                await task_edits.edit(r, KEYS, DESK, task["task_id"], {"story_id": "s-1"})
         finally:
             await r.aclose()
 

@@ -118,7 +118,7 @@ async def load(runtime: Runtime, kind: str, subject: str, lang: str, now: int) -
         if story is None and not shown:
             return None
         title = i18n.t("dk_review_story", lang).format(title=story["title"] if story else subject)
-    stages = [(story["updated_at"], story["stage"])] if story else []
+    stages = await stories.stage_history(r, keys, story_id) if story_id else []
     times = [e["at"] for t in shown for e in t.get("timeline", [])] + [at for at, _ in stages]
     first = min(times) if times else now
     span = (now - first) // MINUTE_MS + LEAD_MINUTES

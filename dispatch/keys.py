@@ -113,6 +113,10 @@ class Keys:
         """Hash: minute (epoch ms of the minute's start) -> views on that channel."""
         return f"{self.prefix}:traffic:{channel}"
 
+    def story_stages(self, story_id: str) -> str:
+        """Stream: the stages a story went through (at = its updated_at), for the review."""
+        return f"{self.prefix}:story:stages:{story_id}"
+
     def traffic_story(self, story_id: str) -> str:
         """Hash: "<channel>:<minute>" -> views (or reach) of one story on one channel."""
         return f"{self.prefix}:traffic:story:{story_id}"

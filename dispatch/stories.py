@@ -25,26 +25,53 @@ TRAFFIC_KEEP_MS = 26 * 3600 * 1000
 MINUTE_MS = 60_000
 SPARKLINE_MINUTES = 60
 
-# KEYS: stories hash, live channel; ARGV: story_id, updated_at, story json
+STAGES_KEPT = 100  # stage changes remembered per story (for the after-action review)
+
+# KEYS: stories hash, live channel, the story's stage history;
+# ARGV: story_id, updated_at, story json, stage, history length, history TTL (ms)
 _UPSERT_STORY = """
 local cur = redis.call('HGET', KEYS[1], ARGV[1])
+local before = nil
 if cur then
   local ok, doc = pcall(cjson.decode, cur)
   if ok and tonumber(doc['updated_at']) >= tonumber(ARGV[2]) then return 0 end
+  if ok then before = doc['stage'] end
 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
+if before ~= ARGV[4] then
+  redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[5], '*', 'at', ARGV[2], 'stage', ARGV[4])
+  redis.call('PEXPIRE', KEYS[3], ARGV[6])
+end
 redis.call('PUBLISH', KEYS[2], ARGV[3])
 return 1
 """
+STAGES_KEEP_MS = 30 * 24 * 3600 * 1000
 
 
 async def upsert_story(r: aioredis.Redis, keys: Keys, story: schema.Story) -> bool:
     """Record a story update; False if an equal or newer update was already applied."""
     body = schema.encode(story)
     result = await r.eval(
-        _UPSERT_STORY, 2, keys.stories, keys.live_channel, story.story_id, story.updated_at, body
+        _UPSERT_STORY,
+        3,
+        keys.stories,
+        keys.live_channel,
+        keys.story_stages(story.story_id),
+        story.story_id,
+        story.updated_at,
+        body,
+        story.stage,
+        STAGES_KEPT,
+        STAGES_KEEP_MS,
     )
     return bool(result)
+
+
+async def stage_history(r: aioredis.Redis, keys: Keys, story_id: str) -> list[tuple[int, str]]:
+    """(updated_at, stage) of each stage the story entered, oldest first (at most STAGES_KEPT,
+    kept 30 days)."""
+    entries = await db.xrange(r, keys.story_stages(story_id))
+    return [(int(fields["at"]), fields["stage"]) for _, fields in entries]
 
 
 async def all_stories(r: aioredis.Redis, keys: Keys) -> list[dict[str, Any]]:

@@ -106,7 +106,10 @@ async def render(runtime: Runtime, pathname: str | None, search: str | None) -> 
             except (Unauthorized, Forbidden):
                 return desk.login(lang, error=_first(params, "error") is not None)
             ticket = await access.issue_ticket(runtime, session_id or "")
-            return desk.layout(principal, ticket, lang, await live.load_state(runtime), now_ms())
+            state = await live.load_state(runtime)
+            return desk.layout(
+                principal, ticket, lang, state, now_ms(), tiles=runtime.settings.map_tiles
+            )
     except (RedisError, OSError) as exc:
         log.warning("dashboards: cannot render %s: %s", path, exc)
         return unavailable(lang)

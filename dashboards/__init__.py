@@ -11,7 +11,14 @@ title callback fails on this backend, so `router.py` routes by itself.
     wall_options.py   the wall's kiosk options (?panels, ?views, ?rotate) and panel placement
     wall_schedule.py  the deadline board's schedule (NEWSROOM_DATA_DIR/schedule.toml) and limits
     wall_panels.py    the wall's own components (top stories, alerts, deadline board, notice)
-    desk.py     the desk's layout, login form, task form callbacks and streaming callback
+    desk.py     the desk's layout, login form and streaming callback
+    desk_form.py      the task form: place by map click, coordinates or gazetteer; suggestions
+    desk_actions.py   reassign, cancel, link a story (expected_version; the server's reason)
+    desk_alerts.py    the alert list with acknowledge and follow-up
+    desk_stories.py   the story table (desk, stage, channel filters) and the roster
+    desk_review.py    the after-action review (chart, CSV; PNG from the chart's modebar)
+    desk_live.py, desk_views.py, desk_figures.py, desk_data.py   the desk's refresh, views,
+                figures and reads; ids_desk.py and i18n_desk.py its ids and strings
     timeline.py the desk's task timeline (pick a task, its transitions, refreshed by push)
     live.py     the streaming plumbing both pages share (bus subscription, batching, Patch)
     model.py    the per-connection live state and how events change it (pure)

@@ -1,0 +1,82 @@
+"""Ours, the fan-out path alone: `dispatch.bus.Bus` (one process-wide PSUBSCRIBE fanned out to
+bounded per-client queues) behind a FastAPI/Starlette websocket route that forwards each
+message as it comes, served with `dispatch.app.uvicorn_config` (our uvicorn settings:
+compression off, 64 KiB frames). This is what every live socket of the product does per
+message before its own work (the wall's rendering, a reporter's outbox read)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+import uvicorn
+from fastapi import FastAPI, WebSocket, WebSocketDisconnect
+
+from bench.peers.common import args
+from dispatch import db
+from dispatch.app import uvicorn_config
+from dispatch.bus import RESYNC, Bus
+from dispatch.settings import Settings
+
+
+def build(redis_url: str, channel: str) -> FastAPI:
+    state: dict[str, Bus] = {}
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        client = db.connect(redis_url)
+        bus = Bus(client)
+        await bus.start()
+        state["bus"] = bus
+        try:
+            yield
+        finally:
+            await bus.stop()
+            await client.aclose()
+
+    app = FastAPI(lifespan=lifespan)
+
+    @app.websocket("/ws")
+    async def ws(socket: WebSocket) -> None:
+        await socket.accept()
+        async with state["bus"].subscribe(channel) as sub:
+            sender = asyncio.create_task(_forward(socket, sub))
+            try:
+                while True:
+                    await socket.receive_text()
+            except WebSocketDisconnect:
+                pass
+            finally:
+                sender.cancel()
+
+    return app
+
+
+async def _forward(socket: WebSocket, sub: object) -> None:
+    from dispatch.bus import Subscription
+
+    assert isinstance(sub, Subscription)
+    while True:
+        message = await sub.get()
+        if message != RESYNC:
+            await socket.send_text(message)
+
+
+def main() -> None:
+    a = args(__doc__ or "", loop=True)
+    app = build(a.redis, a.channel)
+    config = uvicorn_config(app, Settings(host="127.0.0.1", port=a.port))
+    config.backlog = 4096
+    server = uvicorn.Server(config)
+    if a.loop == "asyncio":
+        # As `newsroom serve` runs today (dispatch.cli: asyncio.run(app.serve(...)) awaits
+        # uvicorn.Server.serve()): the standard library's event loop.
+        asyncio.run(server.serve())
+    else:
+        config.loop = "uvloop"
+        server.run()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,107 @@
+"""`newsroom serve` with proposed hot-path fixes applied as patches at start-up, to measure
+them before anyone edits dispatch/ (the "after" rows; the "before" rows run the stock
+`python -m dispatch.cli serve`). Not a product configuration.
+
+BENCH_WHATIF is a comma-separated list of:
+- uvloop        run the server on uvloop (dispatch.cli runs asyncio.run with the default loop,
+                so uvicorn's loop="auto" never applies)
+- async_deps    the RT dependency (dispatch.deps.runtime) as an `async def` (FastAPI runs a
+                sync dependency in the thread pool: two thread hand-offs per request)
+- timeout_send  dispatch.ws.Session.send with `asyncio.timeout` instead of `asyncio.wait_for`
+                (which on Python 3.11 wraps every send in a new Task)
+- gc_freeze     gc.freeze() once the app is built, so full collections skip start-up objects
+- gc_tune       gc.set_threshold(50_000, 50, 100): far fewer collections, so far fewer of the
+                full (generation 2) ones whose pause grows with every open connection
+- gcstats       only observe: log every garbage collection pause over 10 ms
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import json
+import os
+import sys
+import time
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+
+from dispatch.runtime import Runtime
+
+
+def _async_deps() -> None:
+    """RT as an async dependency. Patched before dispatch.api and feeds' routes import it;
+    `deps.runtime` itself stays (limit_ip and principal call it directly)."""
+    from dispatch import deps
+
+    deps.RT = Annotated[Runtime, Depends(_runtime)]  # type: ignore[misc,assignment]
+
+
+async def _runtime(request: Request) -> Runtime:
+    return request.app.state.runtime  # type: ignore[no-any-return]
+
+
+def _timeout_send() -> None:
+    from dispatch import ws
+
+    async def send(self: Any, payload: dict[str, Any] | str) -> None:
+        text = payload if isinstance(payload, str) else json.dumps(payload, ensure_ascii=False)
+        async with asyncio.timeout(ws.SEND_TIMEOUT_S):
+            await self.ws.send_text(text)
+
+    ws.Session.send = send  # type: ignore[method-assign]
+
+
+def _gc_freeze() -> None:
+    from dispatch import app
+
+    create = app.create_app
+
+    def create_and_freeze(*args: Any, **kwargs: Any) -> Any:
+        built = create(*args, **kwargs)
+        gc.collect()
+        gc.freeze()
+        return built
+
+    app.create_app = create_and_freeze  # type: ignore[assignment]
+
+
+def _gcstats() -> None:
+    started: list[float] = []
+
+    def on_gc(phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            started[:] = [time.perf_counter()]
+        elif started:
+            ms = (time.perf_counter() - started[0]) * 1000
+            if ms > 10:
+                print(f"bench-gc: gen{info['generation']} {ms:.1f} ms "
+                      f"collected={info['collected']}", file=sys.stderr, flush=True)  # fmt: skip
+
+    gc.callbacks.append(on_gc)
+
+
+def main() -> int:
+    flags = {f.strip() for f in os.environ.get("BENCH_WHATIF", "").split(",") if f.strip()}
+    if "uvloop" in flags:
+        import uvloop
+
+        uvloop.install()
+    if "async_deps" in flags:
+        _async_deps()
+    if "timeout_send" in flags:
+        _timeout_send()
+    if "gc_freeze" in flags:
+        _gc_freeze()
+    if "gc_tune" in flags:
+        gc.set_threshold(50_000, 50, 100)
+    if "gcstats" in flags:
+        _gcstats()
+    from dispatch import cli
+
+    return cli.main(sys.argv[1:] or ["serve"])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

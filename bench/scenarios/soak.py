@@ -1,0 +1,142 @@
+"""Wall soak (not in the default set): `python -m bench wall_soak --minutes 30`; `--quick`
+runs 2 minutes for development.
+
+`newsroom up` with the demo newsroom (the simulator: about 30 reporters moving, 40 stories,
+traffic on eight channels) against the bench Redis, one /wall page in headless Chromium at
+1920x1080. Every 30 s (5 s in short runs): the server's RSS and CPU; in the browser, after a
+forced garbage collection (CDP HeapProfiler.collectGarbage), the JS heap in use, the DOM node
+count and the PSS of every Chromium process; and whether the page still shows "live".
+Flat memory = the least-squares slope over the second half of the run (after warm-up) in MiB
+per hour, and the growth from the first to the last quarter of the samples.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import psutil
+
+from bench import harness, newsroom
+from bench.harness import BenchRedis, log
+from bench.scenarios import wall as wall_scenario
+
+# Where the DOM nodes are: descendants of each element whose id starts with "wall-" (the
+# largest six), to tell a growing list from a leak.
+PANEL_NODES = """
+() => Object.fromEntries([...document.querySelectorAll('[id^="wall-"]')]
+  .map(e => [e.id, e.getElementsByTagName('*').length])
+  .sort((a, b) => b[1] - a[1]).slice(0, 6))
+"""
+TARGETS = {"server_and_browser_memory": "flat over the run (no steady growth)"}
+COLUMNS = [
+    ("what", "what"),
+    ("first_mib", "first"),
+    ("last_mib", "last"),
+    ("max_mib", "max"),
+    ("slope_mib_per_h", "slope per hour (2nd half)"),
+    ("growth_pct", "growth % (Q1→Q4)"),
+]
+
+
+def _slope(xs: list[float], ys: list[float]) -> float:
+    n = len(xs)
+    if n < 2:
+        return 0.0
+    mx, my = sum(xs) / n, sum(ys) / n
+    den = sum((x - mx) ** 2 for x in xs)
+    return sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / den if den else 0.0
+
+
+def _chromium_pss() -> int:
+    """Proportional set size of every Chromium process (shared pages counted once)."""
+    total = 0
+    for p in psutil.Process().children(recursive=True):
+        try:
+            if "chrom" in p.name().lower():
+                total += p.memory_full_info().pss
+        except (psutil.Error, AttributeError):
+            pass
+    return total
+
+
+def run(opts: Any) -> list[dict[str, Any]]:
+    from playwright.sync_api import sync_playwright
+
+    minutes = 2.0 if opts.quick else float(opts.minutes)
+    every = 5.0 if minutes <= 5 else 30.0
+    samples: list[dict[str, Any]] = []
+    with BenchRedis() as rds, sync_playwright() as pw:
+        server = newsroom.serve(rds.url, name="newsroom up (demo)", command=("up",))
+        with server:
+            key = harness.arun(wall_scenario._wall_token(rds.url))
+            browser = pw.chromium.launch(
+                executable_path=wall_scenario._chromium(),
+                args=wall_scenario.CHROMIUM_ARGS,
+                headless=True,
+            )
+            page = browser.new_page(viewport={"width": 1920, "height": 1080})
+            page.goto(f"http://127.0.0.1:{server.port}/wall?key={key}")
+            page.wait_for_selector("#wall-tasks", state="attached", timeout=60_000)
+            cdp = page.context.new_cdp_session(page)
+            cdp.send("Performance.enable")
+            log(f"wall_soak: {minutes:g} min, a sample every {every:g} s")
+            start = time.monotonic()
+            cpu0 = server.cpu()
+            last_cpu, last_t = cpu0, start
+            while (elapsed := time.monotonic() - start) < minutes * 60:
+                time.sleep(max(0.0, every - (time.monotonic() - start - elapsed)))
+                cdp.send("HeapProfiler.collectGarbage")
+                metrics = {m["name"]: m["value"]
+                           for m in cdp.send("Performance.getMetrics")["metrics"]}  # fmt: skip
+                now = time.monotonic()
+                cpu = server.cpu()
+                link = page.evaluate(
+                    "() => (document.getElementById('wall-link') || {}).textContent || ''"
+                )
+                panels = page.evaluate(PANEL_NODES)
+                samples.append({
+                    "t_s": round(now - start, 1),
+                    "server_rss_mib": round(server.rss() / 2**20, 2),
+                    "server_cpu_pct": round(100 * (cpu - last_cpu) / (now - last_t), 1),
+                    "js_heap_mib": round(metrics.get("JSHeapUsedSize", 0) / 2**20, 2),
+                    "dom_nodes": int(metrics.get("Nodes", 0)),
+                    "chromium_pss_mib": round(_chromium_pss() / 2**20, 1),
+                    "link": link.strip()[:40],
+                    "nodes_by_panel": panels,
+                })  # fmt: skip
+                last_cpu, last_t = cpu, now
+                s = samples[-1]
+                log(f"wall_soak: t={s['t_s']:.0f}s server {s['server_rss_mib']} MiB "
+                    f"{s['server_cpu_pct']}% | heap {s['js_heap_mib']} MiB, {s['dom_nodes']} "
+                    f"nodes, chromium {s['chromium_pss_mib']} MiB | {s['link']}")  # fmt: skip
+            browser.close()
+        version = rds.version
+    rows = summarize(samples)
+    print(f"\nwall_soak: {minutes:g} minutes of the demo newsroom on one wall")
+    print(harness.table(rows, COLUMNS))
+    path = harness.write_results("wall_soak", rows, TARGETS, redis_version=version,
+                                 method=__doc__ or "", extra={"samples": samples,
+                                                               "minutes": minutes})  # fmt: skip
+    log(f"wrote {path}")
+    return rows
+
+
+def summarize(samples: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    rows = []
+    half = samples[len(samples) // 2 :]
+    q = max(1, len(samples) // 4)
+    for what, key in [("server RSS", "server_rss_mib"), ("browser JS heap", "js_heap_mib"),
+                      ("Chromium PSS (all processes)", "chromium_pss_mib"),
+                      ("DOM nodes", "dom_nodes")]:  # fmt: skip
+        ys = [float(s[key]) for s in samples]
+        if not ys:
+            continue
+        first, last = sum(ys[:q]) / q, sum(ys[-q:]) / q
+        slope = _slope([s["t_s"] for s in half], [float(s[key]) for s in half]) * 3600
+        rows.append({
+            "what": what, "first_mib": round(ys[0], 1), "last_mib": round(ys[-1], 1),
+            "max_mib": round(max(ys), 1), "slope_mib_per_h": round(slope, 2),
+            "growth_pct": round(100 * (last - first) / first, 1) if first else None,
+        })  # fmt: skip
+    return rows

@@ -1,0 +1,226 @@
+"""Scenario 4, event → wall: from an event written to Redis to the change on the page, in
+headless Chromium, while 500 reporters move at 200 location events/s.
+
+Load: a feeds-like process (bench/peers/ingest_worker.py) applies 200 fixes/s for 500
+reporters through `dispatch.reporters.apply_fix` (each fix is a durable write plus a PUBLISH on
+the live channel, as in production). Probes: twice a second (jittered) the bench creates a
+breaking task with `dispatch.tasks.create` (MULTI/EXEC: document, timeline, nudge) titled
+`probe-<run>-<i>`; a MutationObserver in the page records when that title first appears in
+the open-tasks panel (performance.timeOrigin + now(), the same wall clock as the bench's
+time.time()). Latency = DOM change − the moment the bench issued the write.
+
+Compared against the same panel built on a 1 s dcc.Interval (bench/peers/interval_wall.py),
+same Redis, same load. Both servers run alone on core 0; Chromium, Redis and the load share
+core 1. Also: the server's CPU while the wall is open under this load.
+"""
+
+from __future__ import annotations
+
+import random
+import subprocess
+import time
+from typing import Any
+
+from bench import harness, newsroom
+from bench.harness import BenchRedis, ServerProc, log
+
+TARGETS = {"event_to_wall_p99_ms": "<= 50"}
+# A diagnostic, not a product configuration: the same wall with its map hidden by CSS (the
+# server still sends every map Patch), to show how much of the latency is the map's redraw.
+HIDDEN_MAP = "ours, map hidden (diagnostic)"
+REPORTERS = 500
+EVENTS_PER_S = 200.0
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+]  # fmt: skip
+OBSERVER = """
+() => {
+  window.__seen = {};
+  const check = () => {
+    const el = document.getElementById('wall-tasks');
+    if (!el) return;
+    const now = performance.timeOrigin + performance.now();
+    const re = /probe-\\d+-\\d+/g;
+    const text = el.textContent;
+    let m;
+    while ((m = re.exec(text))) { if (!(m[0] in window.__seen)) window.__seen[m[0]] = now; }
+  };
+  new MutationObserver(check).observe(document.body,
+    {subtree: true, childList: true, characterData: true});
+  check();
+}
+"""
+
+COLUMNS = [
+    ("wall", "wall"),
+    ("probes", "probes"),
+    ("seen", "seen"),
+    ("p50_ms", "p50 ms"),
+    ("p99_ms", "p99 ms"),
+    ("max_ms", "max ms"),
+    ("server_cpu_pct", "server CPU %"),
+    ("events_per_s", "load events/s"),
+    ("browser_cpu_pct", "Chromium CPU %"),
+]
+
+
+async def _wall_token(url: str) -> str:
+    from dispatch import auth, db
+    from dispatch.keys import Keys
+
+    r = db.connect(url)
+    try:
+        token, _ = await auth.create_token(r, Keys(newsroom.TENANT), "wall", "wall", "bench")
+        return token
+    finally:
+        await r.aclose()
+
+
+# The wall lists at most 20 open tasks (dashboards/wall.py TASK_ROWS), breaking and oldest
+# first: each probe cancels the one KEEP_OPEN before it, so a new probe is always listed.
+KEEP_OPEN = 8
+
+
+async def _probe(url: str, title: str, cancel: str | None = None) -> tuple[float, str]:
+    """Create a breaking task (and cancel an older probe); returns the wall-clock ms just
+    before the write and the new task's id."""
+    from dispatch import db, tasks
+    from dispatch.auth import Principal
+    from dispatch.keys import Keys
+
+    r = db.connect(url)
+    keys = Keys(newsroom.TENANT)
+    try:
+        desk = Principal(role="supervisor", subject="bench", token_hash="")
+        t = time.time() * 1000
+        task, _ = await tasks.create(r, keys, desk, title=title, lat=27.73, lon=112.53,
+                                     priority="breaking")  # fmt: skip
+        if cancel:
+            await tasks.change(r, keys, desk, cancel, "cancelled")
+        return t, str(task["task_id"])
+    finally:
+        await r.aclose()
+
+
+def mover(rds: BenchRedis, seconds: float, rate: float) -> subprocess.Popen[bytes]:
+    argv = harness.python_module(
+        "bench.peers.ingest_worker", "--redis", rds.url, "--mode", "feeds", "--rate",
+        str(rate), "--inflight", "8", "--devices", str(REPORTERS), "--seconds",
+        str(seconds),
+    )  # fmt: skip
+    proc = subprocess.Popen(argv, cwd=harness.ROOT, stdout=subprocess.DEVNULL,
+                            preexec_fn=harness._server_child)  # fmt: skip
+    harness.pin(proc.pid, harness.LOAD_CPUS)
+    return proc
+
+
+def run(opts: Any) -> list[dict[str, Any]]:
+    from playwright.sync_api import sync_playwright
+
+    probes = 16 if opts.quick else 40
+    rows: list[dict[str, Any]] = []
+    with BenchRedis() as rds, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=_chromium(), args=CHROMIUM_ARGS,
+                                     headless=True)  # fmt: skip
+        cases = [("ours (push, /wall)", EVENTS_PER_S), ("dcc.Interval 1 s", EVENTS_PER_S),
+                 ("ours (push, /wall)", 0.0), (HIDDEN_MAP, EVENTS_PER_S)]  # fmt: skip
+        for run_no, (wall, rate) in enumerate(cases):
+            rds.flush()
+            newsroom.create_reporters(rds.url, REPORTERS)
+            if wall.startswith("ours") or wall == HIDDEN_MAP:
+                server = newsroom.serve(rds.url)
+                key = harness.arun(_wall_token(rds.url))
+                path = f"/wall?key={key}"
+            else:
+                port = harness.free_port()
+                server = ServerProc(wall, harness.python_module(
+                    "bench.peers.interval_wall", "--port", str(port), "--redis", rds.url),
+                    port, ready_path="/")  # fmt: skip
+                path = "/"
+            log(f"wall: {wall}")
+            try:
+                with server:
+                    rows.append(_measure(browser, rds, server, path, wall, run_no, probes, rate))
+            except Exception as exc:
+                log(f"wall: {wall} failed: {exc!r}")
+                rows.append({"wall": wall, "error": repr(exc)[:300]})
+            print(harness.table(rows[-1:], COLUMNS), flush=True)
+        browser.close()
+        version = rds.version
+    print("\nwall: event -> DOM change in headless Chromium (500 reporters moving, 200 events/s)")
+    print(harness.table(rows, COLUMNS))
+    out = harness.write_results("wall", rows, TARGETS, redis_version=version,
+                                method=__doc__ or "")  # fmt: skip
+    log(f"wrote {out}")
+    return rows
+
+
+def _browser_cpu() -> float:
+    """CPU seconds of every Chromium process under this one."""
+    import psutil
+
+    total = 0.0
+    for p in psutil.Process().children(recursive=True):
+        try:
+            if "chrom" in p.name().lower():
+                t = p.cpu_times()
+                total += t.user + t.system
+        except psutil.Error:
+            pass
+    return total
+
+
+def _chromium() -> str:
+    import os
+    import shutil
+
+    for c in (os.environ.get("NEWSROOM_CHROMIUM"), "/usr/bin/chromium", shutil.which("chromium"),
+              shutil.which("chromium-browser")):  # fmt: skip
+        if c and os.access(c, os.X_OK):
+            return c
+    raise RuntimeError("no Chromium found (Debian: apt-get install chromium)")
+
+
+def _measure(browser: Any, rds: BenchRedis, server: ServerProc, path: str, wall: str,
+             run_no: int, probes: int, rate: float) -> dict[str, Any]:  # fmt: skip
+    load = mover(rds, seconds=probes * 0.5 + 20, rate=rate) if rate else None
+    page = browser.new_page(viewport={"width": 1920, "height": 1080})
+    try:
+        page.goto(f"http://127.0.0.1:{server.port}{path}")
+        page.wait_for_selector("#wall-tasks", state="attached", timeout=30_000)
+        if wall == HIDDEN_MAP:
+            page.add_style_tag(content="#wall-map { display: none !important; }")
+        time.sleep(4)  # the stream connects, the first map is drawn
+        page.evaluate(OBSERVER)
+        rnd = random.Random(run_no)
+        sent: dict[str, float] = {}
+        ids: list[str] = []
+        w = harness.Window(server).start()
+        b0 = _browser_cpu()
+        for i in range(probes):
+            title = f"probe-{run_no}-{i}"
+            old = ids[-KEEP_OPEN] if len(ids) >= KEEP_OPEN else None
+            sent[title], task_id = harness.arun(_probe(rds.url, title, old))
+            ids.append(task_id)
+            time.sleep(rnd.uniform(0.35, 0.65))
+        time.sleep(3)
+        w.stop()
+        bcpu = _browser_cpu() - b0
+        seen: dict[str, float] = page.evaluate("() => window.__seen")
+    finally:
+        page.close()
+        if load:
+            load.terminate()
+            load.wait(10)
+    lat = [int((seen[t] - sent[t]) * 1e6) for t in sent if t in seen]
+    return {
+        "wall": wall,
+        "probes": probes,
+        "seen": len(lat),
+        **harness.summary_ms(lat),
+        "server_cpu_pct": round(100 * w.cpu_s / w.wall_s, 1),
+        "events_per_s": rate,
+        "browser_cpu_pct": round(100 * bcpu / w.wall_s, 1),
+        "reporters": REPORTERS,
+    }

@@ -115,6 +115,17 @@ def versions(redis_version: str | None = None) -> dict[str, str]:
             out[name] = metadata.version(name)
     if redis_version:
         out["redis-server"] = redis_version
+    with contextlib.suppress(OSError, subprocess.SubprocessError):
+        git = ["git", "-C", str(ROOT)]
+
+        def run(*args: str) -> str:
+            done = subprocess.run([*git, *args], capture_output=True, text=True, timeout=10)
+            return done.stdout.strip()
+
+        head = run("rev-parse", "--short", "HEAD")
+        dirty = run("status", "--porcelain", "--untracked-files=no")
+        if head:
+            out["newsroom-command"] = head + ("+changes" if dirty else "")
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if chromium:
         with contextlib.suppress(OSError, subprocess.SubprocessError):

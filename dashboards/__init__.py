@@ -7,22 +7,27 @@ known to this app until it warms up). Dash Pages are not used: their built-in cl
 title callback fails on this backend, so `router.py` routes by itself.
 
     router.py   the shell layout and the page router (HTTP callback; reads the desk cookie)
-    wall.py     the wall's layout, its renderer and its streaming callback
+    wall.py     the wall's layout (from a snapshot)
+    wall_live.py      the wall's renderer, clock-driven refreshes and streaming callback
     wall_options.py   the wall's kiosk options (?panels, ?views, ?rotate) and panel placement
     wall_schedule.py  the deadline board's schedule (NEWSROOM_DATA_DIR/schedule.toml) and limits
     wall_panels.py    the wall's own components (top stories, alerts, deadline board, notice)
     desk.py     the desk's layout, login form and streaming callback
-    desk_form.py      the task form: place by map click, coordinates or gazetteer; suggestions
+    desk_form.py      the task form: suggestions and one-click dispatch
+    desk_place.py     the form's place: by map click, coordinates or gazetteer
+    desk_followup.py  the follow-up task a story alert asks for, pre-filled
     desk_actions.py   reassign, cancel, link a story (expected_version; the server's reason)
     desk_alerts.py    the alert list with acknowledge and follow-up
     desk_stories.py   the story table (desk, stage, channel filters) and the roster
     desk_review.py    the after-action review (chart, CSV; PNG from the chart's modebar)
-    desk_live.py, desk_views.py, desk_figures.py, desk_data.py   the desk's refresh, views,
-                figures and reads; ids_desk.py and i18n_desk.py its ids and strings
+    desk_live.py, desk_views.py, desk_lists.py, desk_figures.py, desk_data.py   the desk's
+                refresh, views, figures and reads; ids_desk.py and desk_strings.py its ids
+                and strings
     timeline.py the desk's task timeline (pick a task, its transitions, refreshed by push)
     live.py     the streaming plumbing both pages share (bus subscription, batching, Patch)
     model.py    the per-connection live state and how events change it (pure)
-    figures.py  map, stages and traffic figures (pure); the county's layers are assets/map/
+    figures.py  stages and traffic figures, the shared palette and layout (pure)
+    maps.py     the reporter map (pure); the county's layers are assets/map/
     panels.py   shared components (task list, reporter table, KPIs, banners; pure)
     access.py   wall keys, desk sessions and the desk's view tickets
     i18n.py     every interface string, zh and en
@@ -33,14 +38,14 @@ from __future__ import annotations
 
 from dash import Dash
 
-from dashboards import desk, router, wall
+from dashboards import desk, router, wall_live
 from dispatch.runtime import Runtime
 
 
 def register(app: Dash, runtime: Runtime) -> None:
     """Set `app.layout`, register the router, wall and desk callbacks on `app`, and warm it."""
     router.register(app, runtime)
-    wall.register(app, runtime)
+    wall_live.register(app, runtime)
     desk.register(app, runtime)
     warm(app)
 

@@ -8,13 +8,16 @@ ticket (see access.py). Login and logout are plain form POSTs handled by the com
 (/desk/login, /desk/logout).
 
     desk.py          layout, the stream's renderer, login and ended pages, registration
-    desk_form.py     the task form: place, map pin, suggestions, dispatch, follow-ups
+    desk_form.py     the task form: suggestions, dispatch (linked to a story for a follow-up)
+    desk_place.py    the form's place: map click and pin, coordinates, the gazetteer
+    desk_followup.py the follow-up task a story alert asks for, pre-filled
     desk_actions.py  reassign / cancel / link story on the shown task; its story's audience
     desk_alerts.py   alerts with acknowledgements
     desk_stories.py  the story table with its filters
     desk_review.py   the after-action review chart, CSV and PNG
-    desk_live.py     the stream's extra nudges for the lists above
-    desk_views.py, desk_figures.py   pure components and figures; desk_data.py   reads, link
+    desk_live.py     the stream's extra nudges for the lists above, and how they re-read
+    desk_views.py, desk_lists.py, desk_figures.py   pure components and figures;
+    desk_data.py     reads, link
     timeline.py      the task timeline
 """
 
@@ -32,15 +35,17 @@ from dashboards import (
     desk_actions,
     desk_alerts,
     desk_figures,
+    desk_followup,
     desk_form,
     desk_live,
+    desk_place,
     desk_review,
     desk_stories,
     desk_views,
-    figures,
     i18n,
     ids,
     live,
+    maps,
     model,
     panels,
     timeline,
@@ -108,13 +113,13 @@ def map_figure(
     """The wall's map with the desk's pin (the new task's place) as its last trace."""
     reps, open_tasks = state.reporters.values(), state.tasks.values()
     return desk_figures.with_pin(
-        figures.map_figure(reps, open_tasks, lang, now=now, tiles=tiles), None
+        maps.map_figure(reps, open_tasks, lang, now=now, tiles=tiles), None
     )
 
 
 def pin_index() -> int:
     """The pin's trace index: the map's trace count, whatever the map draws."""
-    return len(figures.map_figure([], [], "en").data)
+    return len(maps.map_figure([], [], "en").data)
 
 
 def layout(
@@ -202,7 +207,7 @@ def layout(
 def render(
     state: LiveState, parts: set[str], full: bool, now: int, lang: str, tiles: str | None = None
 ) -> live.Updates:
-    """Props for the parts of the desk that changed (see wall.render)."""
+    """Props for the parts of the desk that changed (see wall_live.render)."""
     out: dict[str, dict[str, Any]] = {}
     if model.MAP in parts:
         updates = live.map_updates(
@@ -245,7 +250,9 @@ def register(app: Dash, runtime: Runtime) -> None:
         return lang_of(ticket, runtime.settings.lang)
 
     timeline.register(app, runtime, session, page_lang)
-    desk_form.register(app, runtime, session, page_lang, pin_index())
+    desk_place.register(app, runtime, session, page_lang, pin_index())
+    desk_form.register(app, runtime, session, page_lang)
+    desk_followup.register(app, runtime, session, page_lang)
     desk_actions.register(app, runtime, session, page_lang)
     desk_alerts.register(app, runtime, session, page_lang)
     desk_stories.register(app, runtime, session, page_lang)

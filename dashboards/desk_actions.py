@@ -10,21 +10,25 @@ on what they saw, so they look again rather than overwrite someone else's change
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any, cast
 
 from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
-from redis.exceptions import RedisError
 
-from dashboards import desk_data, desk_figures, desk_views, i18n, ids, ids_desk
+from dashboards import (
+    desk_data,
+    desk_figures,
+    desk_lists,
+    desk_live,
+    desk_views,
+    i18n,
+    ids,
+    ids_desk,
+)
+from dashboards.desk_live import ENDED, LangOf, Session
 from dispatch import lifecycle, reporters, stories, task_edits, tasks
-from dispatch.auth import Principal
-from dispatch.errors import Forbidden, NewsroomError, NotFound, Unauthorized
+from dispatch.errors import NewsroomError, NotFound
 from dispatch.runtime import Runtime
 
-Session = Callable[[], Awaitable[Principal]]
-LangOf = Callable[[Any], str]
-ENDED = (Unauthorized, Forbidden)
 CANDIDATES = 8
 STORY_CHOICES = 200
 HIDE = {"display": "none"}
@@ -37,13 +41,7 @@ def toolbar(lang: str) -> html.Div:
     """The actions on the shown task, the confirmation box and the task's story."""
 
     def button(key: str, component_id: str, extra: str = "") -> html.Button:
-        return html.Button(
-            i18n.t(key, lang),
-            id=component_id,
-            n_clicks=0,
-            type="button",
-            className=f"nr-button nr-small {extra}".strip(),
-        )
+        return desk_views.small_button(i18n.t(key, lang), component_id, extra)
 
     confirm = html.Div(
         [
@@ -363,20 +361,24 @@ def register(app: Dash, runtime: Runtime, session: Session, lang_of: LangOf) -> 
             return [], no_update, HIDE
         story_id = shown.get("story_id")
         if not isinstance(story_id, str) or not story_id:
-            return desk_views.story_box(None, None, lang), no_update, HIDE
-        try:
-            await session()
+            return desk_lists.story_box(None, None, lang), no_update, HIDE
+
+        async def load() -> tuple[Any, Any, Any]:
             found = await desk_data.story(runtime.redis, runtime.keys, story_id)
             traffic = await stories.story_traffic(
                 runtime.redis, runtime.keys, story_id, AUDIENCE_MINUTES
             )
-        except ENDED:
-            return html.Div(i18n.t("session_ended", lang), className="nr-error"), no_update, HIDE
-        except (RedisError, OSError):
-            return no_update, no_update, no_update
-        box = desk_views.story_box(found, story_id, lang)
-        if not any(sum(v) for v in traffic.values()):
-            box.append(html.Div(i18n.t("dk_no_audience", lang), className="nr-muted"))
-            return box, no_update, HIDE
-        box.append(html.Div(i18n.t("dk_audience", lang), className="nr-muted nr-audience-head"))
-        return box, desk_figures.audience_figure(traffic, lang), SHOW
+            box = desk_lists.story_box(found, story_id, lang)
+            if not any(sum(v) for v in traffic.values()):
+                box.append(html.Div(i18n.t("dk_no_audience", lang), className="nr-muted"))
+                return box, no_update, HIDE
+            head = html.Div(i18n.t("dk_audience", lang), className="nr-muted nr-audience-head")
+            box.append(head)
+            return box, desk_figures.audience_figure(traffic, lang), SHOW
+
+        return await desk_live.refresh(
+            session,
+            load,
+            ended=(desk_live.error(i18n.t("session_ended", lang)), no_update, HIDE),
+            down=(no_update, no_update, no_update),
+        )

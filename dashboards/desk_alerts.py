@@ -9,22 +9,17 @@ after this desk acknowledges one.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
-from redis.exceptions import RedisError
 
-from dashboards import desk_views, i18n, ids, ids_desk, panels
+from dashboards import desk_lists, desk_live, desk_views, i18n, ids, ids_desk, panels
+from dashboards.desk_live import ENDED, LangOf, Session
 from dispatch import escalation
-from dispatch.auth import Principal
 from dispatch.clock import now_ms
-from dispatch.errors import Forbidden, NewsroomError, Unauthorized
+from dispatch.errors import NewsroomError
 from dispatch.runtime import Runtime
 
-Session = Callable[[], Awaitable[Principal]]
-LangOf = Callable[[Any], str]
-ENDED = (Unauthorized, Forbidden)
 SHOWN = 30
 
 SHOW_TASK_JS = """
@@ -73,17 +68,20 @@ def register(app: Dash, runtime: Runtime, session: Session, lang_of: LangOf) -> 
     )
     async def alert_list(_tick: Any, _local: Any, ticket: Any) -> tuple[Any, Any]:
         lang = lang_of(ticket)
-        try:
-            await session()
+
+        async def load() -> tuple[Any, Any]:
             alerts = await escalation.alerts_with_acks(runtime.redis, runtime.keys, SHOWN)
-        except ENDED:
-            return html.Div(i18n.t("session_ended", lang), className="nr-error"), ""
-        except (RedisError, OSError):
-            return no_update, no_update  # the stale banner says so; the next tick retries
-        n = desk_views.unacked(alerts)
-        return (
-            desk_views.alert_rows(alerts, lang),
-            i18n.t("dk_unacked", lang).format(n=n) if n else "",
+            n = desk_lists.unacked(alerts)
+            return (
+                desk_lists.alert_rows(alerts, lang),
+                i18n.t("dk_unacked", lang).format(n=n) if n else "",
+            )
+
+        return await desk_live.refresh(
+            session,
+            load,
+            ended=(desk_live.error(i18n.t("session_ended", lang)), ""),
+            down=(no_update, no_update),
         )
 
     @app.callback(
@@ -104,9 +102,9 @@ def register(app: Dash, runtime: Runtime, session: Session, lang_of: LangOf) -> 
                 runtime.redis, runtime.keys, principal, str(trigger.get("alert"))
             )
         except ENDED:
-            return html.Div(i18n.t("session_ended", lang), className="nr-error"), no_update
+            return desk_live.error(i18n.t("session_ended", lang)), no_update
         except NewsroomError as exc:
-            return html.Div(f"{i18n.t('error', lang)}: {exc.text}", className="nr-error"), now_ms()
+            return desk_live.error(f"{i18n.t('error', lang)}: {exc.text}"), now_ms()
         text = i18n.t("dk_acked", lang).format(who=done["by"], at=i18n.clock(done["at"]))
         return html.Div(
             text, className="nr-muted", **desk_views.attrs({"data-alert-id": done["alert_id"]})

@@ -5,22 +5,32 @@ lists it reads from Redis on demand (alerts with their acknowledgements, the sto
 story's audience), filtered by what the supervisor picked in the browser. For those, the
 desk's stream runs `watch` next to `live.stream`: it listens on the same process-wide bus and,
 when an alert, an acknowledgement, a story or traffic arrives, pushes a new number into that
-list's "tick" store; the list's HTTP callback (which re-checks the session) reads it again.
-Ticks are throttled per list, so a burst of traffic costs one re-read per interval.
+list's "tick" store; the list's HTTP callback (which re-checks the session) reads it again,
+the same way each time: `refresh`. Ticks are throttled per list, so a burst of traffic costs
+one re-read per interval.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, TypeVar
 
-from dash import set_props
+from dash import html, set_props
+from redis.exceptions import RedisError
 
 from dashboards import ids_desk
 from dispatch import escalation
+from dispatch.auth import Principal
 from dispatch.bus import RESYNC, Subscription
+from dispatch.errors import Forbidden, Unauthorized
 from dispatch.runtime import Runtime
+
+Session = Callable[[], Awaitable[Principal]]  # re-checks the desk cookie and the role
+LangOf = Callable[[Any], str]  # the page language, from the view ticket's store
+ENDED = (Unauthorized, Forbidden)  # what `Session` raises when the session has ended
+R = TypeVar("R")
 
 ALERTS, STORIES, TRAFFIC = "alerts", "stories", "traffic"
 TICKS = {
@@ -94,3 +104,21 @@ async def _next(sub: Subscription, timeout: float | None) -> list[str]:
     except TimeoutError:
         return []
     return [first, *sub.drain()]
+
+
+def error(text: str) -> html.Div:
+    """A message in place of what could not be shown or done."""
+    return html.Div(text, className="nr-error")
+
+
+async def refresh(session: Session, load: Callable[[], Awaitable[R]], ended: R, down: R) -> R:
+    """What a desk callback that reads Redis returns: what `load` reads and builds, once the
+    session is re-checked; `ended` when the session has ended; `down` when Redis cannot be
+    read (the stale banner says so already, and the next tick reads again)."""
+    try:
+        await session()
+        return await load()
+    except ENDED:
+        return ended
+    except (RedisError, OSError):
+        return down

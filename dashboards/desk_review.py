@@ -8,24 +8,29 @@ story update or counted traffic redraws it.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any, cast
 
 from dash import Dash, Input, Output, State, dcc, html, no_update
 from dash.dcc.express import send_string
-from redis.exceptions import RedisError
 
-from dashboards import desk_data, desk_figures, desk_views, i18n, ids, ids_desk, panels, timeline
+from dashboards import (
+    desk_data,
+    desk_figures,
+    desk_live,
+    desk_views,
+    i18n,
+    ids,
+    ids_desk,
+    panels,
+    timeline,
+)
 from dashboards.desk_figures import Review
+from dashboards.desk_live import ENDED, LangOf, Session
 from dispatch import stories, tasks
-from dispatch.auth import Principal
 from dispatch.clock import now_ms
-from dispatch.errors import Forbidden, NotFound, Unauthorized
+from dispatch.errors import NotFound
 from dispatch.runtime import Runtime
 
-Session = Callable[[], Awaitable[Principal]]
-LangOf = Callable[[Any], str]
-ENDED = (Unauthorized, Forbidden)
 MINUTE_MS = 60_000
 MIN_MINUTES, MAX_MINUTES = 60, 26 * 60  # story traffic is kept 26 h
 LEAD_MINUTES = 10  # traffic shown from a little before the first event
@@ -58,21 +63,11 @@ def panel(lang: str) -> html.Section:
                 className="nr-review-title",
             ),
             html.Span(i18n.t("dk_png_hint", lang), className="nr-muted nr-png-hint"),
-            html.Button(
-                i18n.t("dk_follow", lang),
-                id=ids_desk.DESK_REVIEW_FOLLOW,
-                n_clicks=0,
-                type="button",
-                className="nr-button nr-small",
-                hidden=True,
+            desk_views.small_button(
+                i18n.t("dk_follow", lang), ids_desk.DESK_REVIEW_FOLLOW, hidden=True
             ),
-            html.Button(
-                i18n.t("dk_csv", lang),
-                id=ids_desk.DESK_REVIEW_CSV,
-                n_clicks=0,
-                type="button",
-                className="nr-button nr-small",
-                disabled=True,
+            desk_views.small_button(
+                i18n.t("dk_csv", lang), ids_desk.DESK_REVIEW_CSV, disabled=True
             ),
         ],
         className="nr-review-head",
@@ -173,44 +168,35 @@ def register(app: Dash, runtime: Runtime, session: Session, lang_of: LangOf) -> 
         subject = _subject(data)
         if subject is None:
             return (no_update,) * 5
-        try:
-            await session()
-            review = await load(runtime, *subject, lang, now_ms())
-        except ENDED:
-            return (
-                html.Span(i18n.t("session_ended", lang), className="nr-error"),
-                no_update,
-                no_update,
-                True,
-                True,
+        kind, subject_id = subject
+
+        async def draw() -> tuple[Any, ...]:
+            review = await load(runtime, kind, subject_id, lang, now_ms())
+            if review is None:
+                missing = i18n.t("dk_review_missing", lang).format(id=subject_id)
+                return missing, no_update, no_update, True, True
+            story_id = review.story["story_id"] if review.story else None
+            title = html.Span(
+                review.title,
+                **desk_views.attrs(
+                    {
+                        "data-kind": kind,
+                        "data-subject": subject_id,
+                        "data-story-id": story_id or "",
+                    }
+                ),
             )
-        except (RedisError, OSError):
-            return (no_update,) * 5
-        if review is None:
             return (
-                i18n.t("dk_review_missing", lang).format(id=subject[1]),
-                no_update,
-                no_update,
-                True,
-                True,
+                title,
+                desk_figures.review_figure(review, lang),
+                config(subject_id),
+                review.kind != "story",
+                False,
             )
-        story_id = review.story["story_id"] if review.story else None
-        title = html.Span(
-            review.title,
-            **desk_views.attrs(
-                {
-                    "data-kind": subject[0],
-                    "data-subject": subject[1],
-                    "data-story-id": story_id or "",
-                }
-            ),
-        )
-        return (
-            title,
-            desk_figures.review_figure(review, lang),
-            config(subject[1]),
-            review.kind != "story",
-            False,
+
+        ended = html.Span(i18n.t("session_ended", lang), className="nr-error")
+        return await desk_live.refresh(
+            session, draw, ended=(ended, no_update, no_update, True, True), down=(no_update,) * 5
         )
 
     @app.callback(

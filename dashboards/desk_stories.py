@@ -7,22 +7,16 @@ desk's stream pushes the stories tick (a story moved) or the traffic tick (views
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from dash import ALL, Dash, Input, Output, State, dcc, html, no_update
-from redis.exceptions import RedisError
 
-from dashboards import desk_views, i18n, ids, ids_desk, panels
+from dashboards import desk_lists, desk_live, i18n, ids, ids_desk, panels
+from dashboards.desk_live import LangOf, Session
 from dispatch import schema, stories
-from dispatch.auth import Principal
 from dispatch.clock import now_ms
-from dispatch.errors import Forbidden, Unauthorized
 from dispatch.runtime import Runtime
 
-Session = Callable[[], Awaitable[Principal]]
-LangOf = Callable[[Any], str]
-ENDED = (Unauthorized, Forbidden)
 VIEWS_MINUTES = 60
 VIEWS_RANKED = 500
 
@@ -94,21 +88,24 @@ def register(app: Dash, runtime: Runtime, session: Session, lang_of: LangOf) -> 
         desk: Any, stage: Any, channel: Any, _stories: Any, _traffic: Any, ticket: Any
     ) -> tuple[Any, Any, Any]:
         lang = lang_of(ticket)
-        try:
-            await session()
+
+        async def load() -> tuple[Any, Any, Any]:
             every = await stories.all_stories(runtime.redis, runtime.keys)
             read = await stories.top_stories(
                 runtime.redis, runtime.keys, VIEWS_MINUTES, VIEWS_RANKED
             )
-        except ENDED:
-            return html.Div(i18n.t("session_ended", lang), className="nr-error"), "", no_update
-        except (RedisError, OSError):
-            return no_update, no_update, no_update
-        shown = desk_views.filter_stories(every, desk, stage, channel)
-        views = {row["story_id"]: row["views"] for row in read}
-        count = i18n.t("dk_stories_count", lang).format(shown=len(shown), total=len(every))
-        return (
-            desk_views.story_rows(shown, views, now_ms(), lang),
-            count,
-            desk_views.desk_options(every, lang),
+            shown = desk_lists.filter_stories(every, desk, stage, channel)
+            views = {row["story_id"]: row["views"] for row in read}
+            count = i18n.t("dk_stories_count", lang).format(shown=len(shown), total=len(every))
+            return (
+                desk_lists.story_rows(shown, views, now_ms(), lang),
+                count,
+                desk_lists.desk_options(every, lang),
+            )
+
+        return await desk_live.refresh(
+            session,
+            load,
+            ended=(desk_live.error(i18n.t("session_ended", lang)), "", no_update),
+            down=(no_update, no_update, no_update),
         )

@@ -1,19 +1,22 @@
 """Interface strings in Simplified Chinese and English, using the newsroom glossary.
 
 `t(key, lang)` looks a string up; `label(kind, value, lang)` names a stage, channel, task
-state or priority. Every key has both languages (a test checks it). Formatting placeholders
-use str.format names, e.g. t("age_min", lang).format(n=3).
+state, priority, alert kind, or one of the desk's vocabularies (desks, reporters' kit). The
+desk's strings and vocabularies are data in desk_strings.py, merged in here. Every key has
+both languages (a test checks it). Formatting placeholders use str.format names, e.g.
+t("age_min", lang).format(n=3).
 """
 
 from __future__ import annotations
 
 import time
-from typing import get_args
+from typing import TypeVar, get_args
 
-from dashboards import i18n_desk
+from dashboards import desk_strings
 from dispatch import auth, schema
 
 LANGS = ("zh", "en")
+_V = TypeVar("_V")
 
 TEXT: dict[str, dict[str, str]] = {
     # shell
@@ -168,10 +171,6 @@ TEXT: dict[str, dict[str, str]] = {
     "actor_system": {"zh": "系统", "en": "system"},
 }
 
-if _clash := TEXT.keys() & i18n_desk.TEXT.keys():
-    raise RuntimeError(f"interface strings defined twice: {sorted(_clash)}")
-TEXT.update(i18n_desk.TEXT)
-
 LABELS: dict[str, dict[str, dict[str, str]]] = {
     "stage": {
         "lead": {"zh": "线索", "en": "Lead"},
@@ -241,6 +240,17 @@ LABELS: dict[str, dict[str, dict[str, str]]] = {
     },
 }
 
+
+# The desk's strings and label kinds join these tables; one defined in both is an error.
+def _merge(ours: dict[str, _V], desks: dict[str, _V], what: str) -> None:
+    if clash := ours.keys() & desks.keys():
+        raise RuntimeError(f"{what} defined twice: {sorted(clash)}")
+    ours.update(desks)
+
+
+_merge(TEXT, desk_strings.TEXT, "interface strings")
+_merge(LABELS, desk_strings.LABELS, "label kinds")
+
 # The label tables must cover the schema's vocabularies (checked by a test too).
 LABEL_DOMAINS: dict[str, tuple[str, ...]] = {
     "stage": schema.STAGES,
@@ -267,7 +277,7 @@ def t(key: str, lang: str) -> str:
 
 
 def label(kind: str, value: str, lang: str) -> str:
-    """A display name for a stage, channel, task state, priority or duty value."""
+    """A display name for a value of `kind` (the value itself when it has none)."""
     entry = LABELS[kind].get(value)
     if entry is None:
         return value

@@ -32,7 +32,7 @@ import plotly.utils  # type: ignore[import-untyped]
 from dash import Patch, ctx, set_props
 from redis.exceptions import RedisError
 
-from dashboards import figures, i18n, model, panels
+from dashboards import i18n, maps, model, panels
 from dashboards.model import LiveState
 from dispatch import escalation, reporters, schema, sources, stories, tasks
 from dispatch.bus import RESYNC, Subscription
@@ -131,7 +131,7 @@ def map_updates(
     now: int | None = None,
     scale: float = 1.0,
     tiles: str | None = None,
-    zoom: float = figures.ZOOM,
+    zoom: float = maps.ZOOM,
 ) -> Updates:
     """The map (a whole figure when `full`, else a Patch of the marker arrays) and its count.
 
@@ -142,11 +142,11 @@ def map_updates(
     stamp = now_ms() if now is None else now
     figure: Any
     if full:
-        figure = figures.map_figure(
+        figure = maps.map_figure(
             reps, open_tasks, lang, zoom=zoom, now=stamp, scale=scale, tiles=tiles
         )
     else:
-        figure = to_patch(figures.map_arrays(reps, open_tasks, lang, stamp, scale))
+        figure = to_patch(maps.map_arrays(reps, open_tasks, lang, stamp, scale))
     return {map_id: {"figure": figure}, count_id: {"children": str(state.on_map)}}
 
 

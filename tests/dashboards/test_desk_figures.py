@@ -7,7 +7,7 @@ import csv
 import io
 from typing import Any
 
-from dashboards import desk, desk_figures, figures, model
+from dashboards import desk, desk_figures, maps, model
 from dashboards.desk_figures import Review
 
 NOW = 1_800_000_000_000
@@ -87,7 +87,7 @@ def test_the_desk_map_ends_with_the_pin() -> None:
     state = model.LiveState()
     fig = desk.map_figure(state, "en")
     assert len(fig.data) == desk.pin_index() + 1
-    assert len(fig.data) == len(figures.map_figure([], [], "en").data) + 1
+    assert len(fig.data) == len(maps.map_figure([], [], "en").data) + 1
     pin = fig.data[-1]
     assert list(pin.lat) == [] and pin.marker.color == desk_figures.PIN_COLOUR
     placed = desk_figures.pin_trace((27.7, 112.5))

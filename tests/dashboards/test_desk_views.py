@@ -8,7 +8,7 @@ from typing import Any
 
 from dash import html
 
-from dashboards import desk_live, desk_views, i18n, i18n_desk, ids_desk
+from dashboards import desk_lists, desk_live, desk_views, i18n, ids_desk
 from dispatch import escalation, ranking
 from dispatch.bus import RESYNC
 
@@ -100,22 +100,22 @@ def alert(kind: str, ack: dict[str, Any] | None = None, subject: str = "s-1") ->
 
 
 def test_an_alert_offers_acknowledge_until_someone_has_and_then_names_them() -> None:
-    (listing,) = desk_views.alert_rows([alert("traffic_spike")], "en")
+    (listing,) = desk_lists.alert_rows([alert("traffic_spike")], "en")
     (row,) = listing.children
     assert props(row)["data-acked"] == "0" and props(row)["data-kind"] == "traffic_spike"
     buttons = [c for c in walk(row) if isinstance(c, html.Button)]
     assert [b.id["type"] for b in buttons] == [ids_desk.DESK_ALERT_FOLLOW, ids_desk.DESK_ALERT_ACK]
     assert buttons[0].id["story"] == "s-1"
 
-    (listing,) = desk_views.alert_rows([alert("task_expired", {"by": "王主任", "at": NOW},
+    (listing,) = desk_lists.alert_rows([alert("task_expired", {"by": "王主任", "at": NOW},
                                               "t-1")], "zh")  # fmt: skip
     (row,) = listing.children
     assert props(row)["data-acked"] == "1"
     assert "王主任 已确认" in text(row) and "超时未接" in text(row)
     buttons = [c for c in walk(row) if isinstance(c, html.Button)]
     assert [b.id for b in buttons] == [{"type": ids_desk.DESK_ALERT_TASK, "task": "t-1"}]
-    assert desk_views.unacked([alert("x"), alert("y", {"by": "a", "at": 1})]) == 1
-    assert text(desk_views.alert_rows([], "zh")) == "暂无告警"
+    assert desk_lists.unacked([alert("x"), alert("y", {"by": "a", "at": 1})]) == 1
+    assert text(desk_lists.alert_rows([], "zh")) == "暂无告警"
 
 
 STORIES = [
@@ -130,21 +130,21 @@ STORIES = [
 
 def test_stories_are_filtered_by_desk_stage_and_channel() -> None:
     def ids(*filters: Any) -> list[str]:
-        return [s["story_id"] for s in desk_views.filter_stories(STORIES, *filters)]
+        return [s["story_id"] for s in desk_lists.filter_stories(STORIES, *filters)]
 
     assert ids(None, None, None) == ["s-1", "s-2", "s-3"]
     assert ids("emergency", None, None) == ["s-1", "s-2"]
     assert ids(None, "published", "wechat") == ["s-1", "s-3"]
     assert ids("emergency", "published", "wechat") == ["s-1"]
     assert ids("rural", "review", None) == []
-    assert desk_views.desk_options(STORIES, "zh") == [
+    assert desk_lists.desk_options(STORIES, "zh") == [
         {"label": "应急", "value": "emergency"},
         {"label": "乡村振兴", "value": "rural"},
     ]
 
 
 def test_story_rows_name_stage_channels_and_views() -> None:
-    head, first, *_ = desk_views.story_rows(STORIES, {"s-1": 1234}, NOW + 90_000, "en")
+    head, first, *_ = desk_lists.story_rows(STORIES, {"s-1": 1234}, NOW + 90_000, "en")
     assert "Views (1 h)" in text(head)
     assert props(first)["id"] == {"type": ids_desk.DESK_STORY_ROW, "story": "s-1"}
     assert "Published" in text(first) and "App WeChat" in text(first) and "1,234" in text(first)
@@ -167,10 +167,10 @@ def test_the_roster_shows_who_holds_which_task() -> None:
 
 
 def test_desk_labels_fall_back_to_the_value() -> None:
-    assert i18n_desk.label("desk", "rural", "zh") == "乡村振兴"
-    assert i18n_desk.label("desk", "weather", "zh") == "weather"
-    assert desk_views.label("alert", "battery_low", "en") == "Low battery"
-    assert desk_views.label("alert", "brand_new", "en") == "brand_new"
+    assert i18n.label("desk", "rural", "zh") == "乡村振兴"
+    assert i18n.label("desk", "weather", "zh") == "weather"
+    assert i18n.label("alert", "battery_low", "en") == "Low battery"
+    assert i18n.label("alert", "brand_new", "en") == "brand_new"
 
 
 # --- the stream's ticks ----------------------------------------------------------------------

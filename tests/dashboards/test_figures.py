@@ -7,7 +7,7 @@ import string
 
 import pytest
 
-from dashboards import figures, i18n, panels
+from dashboards import figures, i18n, maps, panels
 from dispatch import auth, schema
 
 MINUTE = 60_000
@@ -39,7 +39,7 @@ def task(tid: str, priority: str = "normal", state: str = "offered") -> dict:
 
 # --- map -------------------------------------------------------------------------------------
 def test_map_arrays_split_reporters_by_duty_and_leave_out_those_without_a_fix() -> None:
-    arrays = figures.map_arrays(
+    arrays = maps.map_arrays(
         [
             reporter("b", 27.8, 112.6),
             reporter("a", 27.7, 112.5),
@@ -50,50 +50,50 @@ def test_map_arrays_split_reporters_by_duty_and_leave_out_those_without_a_fix() 
         "en",
     )
 
-    assert arrays[figures.MAP_ON_DUTY]["lat"] == [27.7, 27.8]  # sorted by id: stable patches
-    assert arrays[figures.MAP_ON_DUTY]["lon"] == [112.5, 112.6]
-    assert arrays[figures.MAP_OFF_DUTY]["lat"] == [27.6]
-    assert "name-c" in arrays[figures.MAP_OFF_DUTY]["hovertext"][0]
+    assert arrays[maps.MAP_ON_DUTY]["lat"] == [27.7, 27.8]  # sorted by id: stable patches
+    assert arrays[maps.MAP_ON_DUTY]["lon"] == [112.5, 112.6]
+    assert arrays[maps.MAP_OFF_DUTY]["lat"] == [27.6]
+    assert "name-c" in arrays[maps.MAP_OFF_DUTY]["hovertext"][0]
     hovertexts = [text for trace in arrays.values() for text in trace.get("hovertext", [])]
     assert all("name-d" not in text for text in hovertexts)
 
 
 def test_task_pins_are_coloured_by_priority() -> None:
-    arrays = figures.map_arrays([], [task("t2", "breaking"), task("t1", "normal")], "zh")
+    arrays = maps.map_arrays([], [task("t2", "breaking"), task("t1", "normal")], "zh")
 
-    pins = arrays[figures.MAP_TASK]
-    colours = figures.PRIORITY_COLOURS
+    pins = arrays[maps.MAP_TASK]
+    colours = maps.PRIORITY_COLOURS
     assert pins["color"] == [colours["normal"], colours["breaking"]]
-    assert arrays[figures.MAP_TASK_HALO]["lat"] == pins["lat"] == [27.7, 27.7]
+    assert arrays[maps.MAP_TASK_HALO]["lat"] == pins["lat"] == [27.7, 27.7]
     assert "已派发" in pins["hovertext"][0]
 
 
 def test_map_figure_works_offline_with_markers_in_the_documented_trace_order() -> None:
-    fig = figures.map_figure(
+    fig = maps.map_figure(
         [reporter("a", 27.7, 112.5), reporter("b", 27.6, 112.4, False)], [task("t1")], "en"
     )
 
-    assert [trace.type for trace in fig.data] == ["scattermap"] * figures.MAP_TRACES
+    assert [trace.type for trace in fig.data] == ["scattermap"] * maps.MAP_TRACES
     assert all(trace.mode == "markers" for trace in fig.data)  # text would need remote glyphs
     assert fig.layout.map.style == "white-bg"
     assert len(fig.layout.map.layers) >= 2
-    assert list(fig.data[figures.MAP_ON_DUTY].lat) == [27.7]
-    assert list(fig.data[figures.MAP_OFF_DUTY].lat) == [27.6]
-    assert list(fig.data[figures.MAP_TASK].lat) == [27.7]
+    assert list(fig.data[maps.MAP_ON_DUTY].lat) == [27.7]
+    assert list(fig.data[maps.MAP_OFF_DUTY].lat) == [27.6]
+    assert list(fig.data[maps.MAP_TASK].lat) == [27.7]
     assert fig.layout.map.center.lat == pytest.approx(27.734)
     assert fig.layout.map.center.lon == pytest.approx(112.533)
 
 
 def test_map_figure_of_an_empty_newsroom_still_has_every_trace() -> None:
-    fig = figures.map_figure([], [], "zh")
+    fig = maps.map_figure([], [], "zh")
 
-    assert len(fig.data) == figures.MAP_TRACES
+    assert len(fig.data) == maps.MAP_TRACES
     assert all(len(trace.lat) == 0 for trace in fig.data)
 
 
 def test_range_ring_is_closed_and_has_the_radius_asked_for() -> None:
-    lat, lon = figures.CENTRE
-    coords = figures.ring(lat, lon, 10)
+    lat, lon = maps.CENTRE
+    coords = maps.ring(lat, lon, 10)
 
     assert coords[0] == coords[-1]
     for x, y in coords[:: len(coords) // 8]:

@@ -7,7 +7,7 @@ from typing import Any
 from dash import Dash, html
 from fastapi import FastAPI
 
-from dashboards import figures, i18n, ids, panels, wall, wall_panels
+from dashboards import figures, i18n, ids, maps, panels, wall_live, wall_panels
 from dashboards.wall_schedule import DEFAULT
 from dispatch import schema
 from dispatch.runtime import Runtime
@@ -42,7 +42,7 @@ def find(component: Any, class_name: str) -> list[Any]:
 # --- the wall registers no callback that writes ------------------------------------------------
 def test_the_wall_registers_only_its_stream_and_its_scale() -> None:
     app = Dash(__name__, server=FastAPI(), suppress_callback_exceptions=True)
-    wall.register(app, Runtime(Settings()))
+    wall_live.register(app, Runtime(Settings()))
 
     callbacks = {key: value for key, value in app.callback_map.items()}
     assert set(callbacks) == {f"{ids.WALL_LIVE_SINK}.children", f"{ids.WALL_TICKET}.data"}
@@ -135,22 +135,22 @@ def test_reporters_by_state_and_fading_with_the_age_of_their_fix() -> None:
     task = {"task_id": "t", "title": "x", "lat": 27.7, "lon": 112.5, "priority": "breaking",
             "state": "en_route", "assignee": "busy"}  # fmt: skip
     reps = [rep("busy"), rep("free", fix_age_min=16), rep("old", fix_age_min=90), rep("off", False)]
-    arrays = figures.map_arrays(reps, [task], "en", now=NOW)
-    assert arrays[figures.MAP_ON_TASK]["opacity"] == [1.0]
-    assert "On task: x" in arrays[figures.MAP_ON_TASK]["hovertext"][0]
-    free = arrays[figures.MAP_FREE]["opacity"]
-    assert free[0] < 1.0 and free[1] == figures.FADE_MIN
-    assert len(arrays[figures.MAP_OFF_DUTY]["lat"]) == 1
-    assert arrays[figures.MAP_TASK]["size"] == [figures.PRIORITY_SIZES["breaking"]]
-    assert figures.map_arrays(reps, [], "en")[figures.MAP_FREE]["opacity"] == [1.0, 1.0, 1.0]
+    arrays = maps.map_arrays(reps, [task], "en", now=NOW)
+    assert arrays[maps.MAP_ON_TASK]["opacity"] == [1.0]
+    assert "On task: x" in arrays[maps.MAP_ON_TASK]["hovertext"][0]
+    free = arrays[maps.MAP_FREE]["opacity"]
+    assert free[0] < 1.0 and free[1] == maps.FADE_MIN
+    assert len(arrays[maps.MAP_OFF_DUTY]["lat"]) == 1
+    assert arrays[maps.MAP_TASK]["size"] == [maps.PRIORITY_SIZES["breaking"]]
+    assert maps.map_arrays(reps, [], "en")[maps.MAP_FREE]["opacity"] == [1.0, 1.0, 1.0]
 
 
 def test_the_map_draws_the_county_from_local_layers_and_tiles_only_when_configured() -> None:
-    layers = figures.map_figure([], [], "zh").layout.map.layers
+    layers = maps.map_figure([], [], "zh").layout.map.layers
     assert all(layer.sourcetype == "geojson" for layer in layers)
-    kinds = set(figures.local_features())
+    kinds = set(maps.local_features())
     assert {"boundary", "road", "highway"} <= kinds
-    tiled = figures.map_figure([], [], "zh", tiles="http://tiles.local/{z}/{x}/{y}.png")
+    tiled = maps.map_figure([], [], "zh", tiles="http://tiles.local/{z}/{x}/{y}.png")
     assert tiled.layout.map.layers[0].sourcetype == "raster"
     assert tiled.layout.map.style == "white-bg"
 

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_locations import OWNTRACKS, T0
 
-from dashboards import figures
+from dashboards import maps
 from dispatch.keys import Keys
 from dispatch.redis_server import EmbeddedRedis
 from feeds.locations import to_osmand_query, to_owntracks
@@ -109,8 +109,8 @@ def test_owntracks_moves_the_reporter(srv: Server, store: redis.Redis) -> None:
     assert now["speed_mps"] == pytest.approx(31 / 3.6) and now["source"] == "owntracks"
     assert abs(now["received_at"] - time.time() * 1000) < 60_000
     # The wall's hover text shows how accurate the fix is.
-    arrays = figures.map_arrays([now], [], "en")
-    assert "±12 m" in arrays[figures.MAP_ON_DUTY]["hovertext"][0]
+    arrays = maps.map_arrays([now], [], "en")
+    assert "±12 m" in arrays[maps.MAP_ON_DUTY]["hovertext"][0]
 
     # A geofence transition carries a position; lwt, cards, waypoints and empty bodies do not.
     [transition] = _sample("transition.json")

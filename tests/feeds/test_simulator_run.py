@@ -17,7 +17,7 @@ from dispatch.clock import now_ms
 from dispatch.keys import Keys
 from dispatch.redis_server import EmbeddedRedis
 from dispatch.settings import Settings
-from feeds import run as sim_run
+from feeds import process
 from feeds.run import run_simulator
 
 Run = Callable[[Coroutine[Any, Any, Any]], Any]
@@ -129,8 +129,8 @@ def test_runner_without_redis_keeps_trying_until_stopped(run: Run, tmp_path: Pat
 def test_main_prints_progress(
     redis_url: str, run: Run, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(sim_run, "PROGRESS_EVERY_S", 0.5)
-    code = run(sim_run.main(Settings(tenant="simtest"), redis_url, seed=1, rate=20, duration_s=1.6))
+    monkeypatch.setattr(process, "PROGRESS_EVERY_S", 0.5)
+    code = run(process.main(Settings(tenant="simtest"), redis_url, seed=1, rate=20, duration_s=1.6))
     assert code == 0
     out = capsys.readouterr().out.splitlines()
     assert "http://127.0.0.1:8050" in out[0], "it says where to point a browser"

@@ -67,6 +67,25 @@ def collector(path: Path, **options: Any) -> AccessLogCollector:
     return AccessLogCollector(name="nginx-web", path=path, **options)
 
 
+async def read_one_line_then_rotate(
+    r: aioredis.Redis, log: Path, rotated: str, *, stop: bool
+) -> tuple[AccessLogCollector, int]:
+    """From an empty `log`: a collector starts at its end and reads one line ("search"). Then
+    (with `stop`, after the collector has stopped) one more line ("wechat") is written, which it
+    has not read when logrotate renames the log to `rotated`, and the server starts a new log
+    with one line ("weibo"). Returns the collector and the lines its second step read."""
+    tail = collector(log)
+    await tail.step(r, KEYS)
+    append(log, view(via="search"))
+    read = await tail.step(r, KEYS)
+    if stop:
+        tail.close()  # the process stops
+    append(log, view(via="wechat"))
+    log.rename(log.with_name(rotated))
+    append(log, view(via="weibo"))  # `create`: a new file
+    return tail, read
+
+
 def test_a_growing_file_from_its_end_or_its_start(redis_url: str, run: Run, tmp_path: Path) -> None:
     log = tmp_path / "access.log"
     append(log, view(via="search"), view(via="wechat"))
@@ -144,13 +163,9 @@ def test_rotation_finishes_the_old_file_then_reads_the_new_one(
     log.touch()
 
     async def body(r: aioredis.Redis) -> None:
-        tail = collector(log)
-        await tail.step(r, KEYS)
-        append(log, view(via="search"))
-        assert await tail.step(r, KEYS) == 1
-        append(log, view(via="wechat"))  # not read yet when logrotate renames the file
-        log.rename(tmp_path / "access.log.1")
-        append(log, view(via="weibo"), view(via="douyin"))  # `create`: a new file
+        tail, read = await read_one_line_then_rotate(r, log, "access.log.1", stop=False)
+        assert read == 1
+        append(log, view(via="douyin"))
         # nginx writes to the old file until it reopens its logs (postrotate USR1)
         append(tmp_path / "access.log.1", view(via="direct", second=1))
         assert await settle(tail, r) == 4
@@ -191,15 +206,7 @@ def test_a_restart_after_rotation_finds_the_old_file_by_its_inode(
     log.touch()
 
     async def body(r: aioredis.Redis) -> None:
-        first = collector(log)
-        await first.step(r, KEYS)
-        append(log, view(via="search"))
-        await first.step(r, KEYS)
-        first.close()
-
-        append(log, view(via="wechat"))
-        log.rename(tmp_path / "access.log-20261126")
-        append(log, view(via="weibo"))
+        await read_one_line_then_rotate(r, log, "access.log-20261126", stop=True)
         again = collector(log)
         assert await settle(again, r) == 2
         assert await views(r) == {"web": 1, "wechat": 1, "weibo": 1}
@@ -215,15 +222,7 @@ def test_when_the_rotated_file_is_gone_the_new_one_is_read_from_its_start(
     log.touch()
 
     async def body(r: aioredis.Redis) -> None:
-        first = collector(log)
-        await first.step(r, KEYS)
-        append(log, view(via="search"))
-        await first.step(r, KEYS)
-        first.close()
-
-        append(log, view(via="wechat"))  # lost with the old file
-        log.rename(tmp_path / "access.log.1")
-        append(log, view(via="weibo"))
+        await read_one_line_then_rotate(r, log, "access.log.1", stop=True)  # "wechat" is lost
         shutil.copy(tmp_path / "access.log.1", tmp_path / "archive.gz")  # compressed away
         (tmp_path / "access.log.1").unlink()
         again = collector(log)

@@ -1,7 +1,7 @@
-"""The desk's interface strings (zh and en), kept apart from the wall's; merged into
-`dashboards.i18n.TEXT` (a key defined in both is an error, so the desk's keys start with
-"dk_"). `LABELS` names the desk's own vocabularies (newsroom desks, reporters' kit, alert
-kinds the wall's tables do not cover); `label` looks one up.
+"""The desk's interface strings (zh and en) and its own vocabularies: data only, looked up
+through `dashboards.i18n` (`t` and `label`), which merges them into its tables. A key or a
+label kind defined in both is an error, so the desk's keys start with "dk_". `LABELS` names
+the desk's vocabularies (newsroom desks, reporters' kit).
 """
 
 from __future__ import annotations
@@ -180,21 +180,4 @@ LABELS: dict[str, dict[str, dict[str, str]]] = {
         "video": {"zh": "视频设备", "en": "video kit"},
         "photo": {"zh": "摄影器材", "en": "photo kit"},
     },
-    "alert": {
-        "no_candidate": {"zh": "无可派记者", "en": "No one to offer"},
-        "task_declined": {"zh": "拒单", "en": "Declined"},
-        "task_expired": {"zh": "超时未接", "en": "Offer expired"},
-        "traffic_spike": {"zh": "流量突增", "en": "Traffic spike"},
-        "story_overdue": {"zh": "稿件滞留", "en": "Story stuck"},
-        "location_stale": {"zh": "定位过旧", "en": "Stale location"},
-        "battery_low": {"zh": "电量低", "en": "Low battery"},
-    },
 }
-
-
-def label(kind: str, value: str, lang: str) -> str:
-    """The desk's name for a value of `kind` (the value itself when it has none)."""
-    entry = LABELS.get(kind, {}).get(value)
-    if entry is None:
-        return value
-    return entry.get(lang) or entry["en"]

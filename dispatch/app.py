@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -25,6 +26,7 @@ from dispatch.errors import NewsroomError
 from dispatch.runtime import Runtime
 from dispatch.settings import Settings
 from feeds import ingest_locations, ingest_webhooks
+from feeds import process as feeds_process
 from feeds import run as feeds_run
 from feeds.collector import Collector
 
@@ -167,12 +169,16 @@ class RetryOnShutdown:
 
 def uvicorn_config(app: FastAPI, settings: Settings) -> uvicorn.Config:
     # 64 KiB frames at most (larger: close 1009); no websocket compression (65-70 % more CPU).
+    # Phones ping every 20 s (the protocol's heartbeat), so the server's own ping only has to
+    # find half-open connections: once a minute, not uvicorn's 20 s (500 pings/s for 10,000).
     return uvicorn.Config(
         RetryOnShutdown(app),
         host=settings.host,
         port=settings.port,
         ws_max_size=64 * 1024,
         ws_per_message_deflate=False,
+        ws_ping_interval=60.0,
+        ws_ping_timeout=20.0,
         log_level="warning",
         lifespan="on",
         timeout_graceful_shutdown=3,
@@ -189,7 +195,7 @@ async def serve(
 ) -> None:
     """Run the web process; with `demo`, the simulator in the same process; with `feeds` (one
     box: `newsroom up`), the feeds config's collectors and the derived alerts too."""
-    collectors = feeds_run.in_web_process(settings) if feeds else []  # a bad config: stop now
+    collectors = feeds_process.in_web_process(settings) if feeds else []  # a bad config: stop now
     url, embedded = db.resolve(settings, long_lived=True)
     try:
         app = create_app(settings, url)
@@ -199,6 +205,7 @@ async def serve(
             jobs.append(asyncio.create_task(_demo(app, seed, rate), name="simulator"))
         if collectors:
             jobs.append(asyncio.create_task(_feeds(app, collectors), name="feeds"))
+        jobs.append(asyncio.create_task(_settle_gc(server), name="gc"))
         if banner:
             jobs.append(asyncio.create_task(_banner(server, app, settings, url, demo)))
         await asyncio.wait(jobs[:1])
@@ -218,6 +225,22 @@ async def _serve(server: uvicorn.Server) -> None:
         pass  # the Ctrl-C or SIGTERM uvicorn re-raises after its graceful shutdown: we are done
 
 
+# Collections of the youngest generation every 50,000 allocations rather than 700, and far fewer
+# full ones: with 10,000 reporters connected a full collection stopped the process for 1.5-1.9 s
+# (docs/performance.md, task push).
+GC_THRESHOLDS = (50_000, 50, 100)
+
+
+async def _settle_gc(server: uvicorn.Server) -> None:
+    """Once started, move everything built so far (modules, the Dash app, the layouts) out of
+    the collector's sight: full collections then only walk what the connections create."""
+    gc.set_threshold(*GC_THRESHOLDS)
+    while not server.started:
+        await asyncio.sleep(0.05)
+    gc.collect()
+    gc.freeze()
+
+
 async def _demo(app: FastAPI, seed: int, rate: float) -> None:
     runtime: Runtime = app.state.runtime
     await runtime.started.wait()  # the lifespan connects
@@ -227,7 +250,7 @@ async def _demo(app: FastAPI, seed: int, rate: float) -> None:
 async def _feeds(app: FastAPI, collectors: list[Collector]) -> None:
     runtime: Runtime = app.state.runtime
     await runtime.started.wait()
-    await feeds_run.run_in_web_process(runtime.redis, runtime.keys, collectors)
+    await feeds_process.run_in_web_process(runtime.redis, runtime.keys, collectors)
 
 
 async def _banner(
@@ -257,6 +280,6 @@ async def feeds(settings: Settings, seed: int, rate: float, duration_s: float | 
     """The feeds process: runs the collectors. Today that is the simulator."""
     url, embedded = db.resolve(settings, long_lived=True)
     try:
-        await feeds_run.main(settings, url, seed=seed, rate=rate, duration_s=duration_s)
+        await feeds_process.main(settings, url, seed=seed, rate=rate, duration_s=duration_s)
     finally:
         redis_server.release(embedded)

@@ -20,7 +20,7 @@ import contextlib
 import dataclasses
 import signal
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -58,11 +58,23 @@ def _terminate_gracefully() -> None:
     signal.signal(signal.SIGTERM, handler)
 
 
+def _run_server(main: Coroutine[Any, Any, None]) -> None:
+    """Run a server's event loop on uvloop where it is installed (uvicorn's `loop="auto"` only
+    applies when uvicorn makes the loop itself; here we do)."""
+    factory: Callable[[], asyncio.AbstractEventLoop] | None = None
+    with contextlib.suppress(ImportError):
+        import uvloop
+
+        factory = uvloop.new_event_loop
+    with asyncio.Runner(loop_factory=factory) as runner:
+        runner.run(main)
+
+
 def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
     from dispatch import app
 
     _terminate_gracefully()
-    asyncio.run(
+    _run_server(
         app.serve(settings, demo=not args.no_demo, seed=args.seed, rate=args.rate, feeds=True)
     )
     return 0
@@ -72,7 +84,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from dispatch import app
 
     _terminate_gracefully()
-    asyncio.run(app.serve(settings, demo=False))
+    _run_server(app.serve(settings, demo=False))
     return 0
 
 
@@ -89,19 +101,19 @@ def cmd_feeds(args: argparse.Namespace, settings: Settings) -> int:
     if path is not None:
         config.load(path)  # a mistake in the file is reported before anything starts
     _terminate_gracefully()
-    asyncio.run(app.feeds(settings, seed=args.seed, rate=args.rate, duration_s=args.duration))
+    _run_server(app.feeds(settings, seed=args.seed, rate=args.rate, duration_s=args.duration))
     return 0
 
 
 def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
     """The simulator alone, whatever feeds config there is."""
-    from feeds import run as feeds_run
+    from feeds import process as feeds_process
 
     _terminate_gracefully()
     url, embedded = db.resolve(settings, long_lived=True)
     try:
         asyncio.run(
-            feeds_run.simulate(
+            feeds_process.simulate(
                 settings, url, seed=args.seed, rate=args.rate, duration_s=args.duration
             )
         )

@@ -7,12 +7,15 @@ say so once for the replies the services read most.
 
 from __future__ import annotations
 
-from typing import cast
+import hashlib
+from collections.abc import Sequence
+from typing import Any, cast
 from urllib.parse import urlparse
 
 import redis
 import redis.asyncio as aioredis
 from redis.asyncio.sentinel import Sentinel
+from redis.exceptions import NoScriptError
 
 from dispatch import redis_server
 from dispatch.settings import Settings
@@ -62,6 +65,56 @@ def connect_sync(url: str) -> redis.Redis:
         sentinel = SyncSentinel(nodes, password=password, **_CLIENT_OPTS)
         return cast(redis.Redis, sentinel.master_for(service))
     return redis.Redis.from_url(url, **_CLIENT_OPTS)
+
+
+# --- Lua scripts, by their SHA1 -----------------------------------------------------------------
+ScriptCall = tuple[Sequence[str], Sequence[str | int | float]]  # (keys, args)
+
+
+async def eval_many(r: aioredis.Redis, script: str, calls: Sequence[ScriptCall]) -> list[Any]:
+    """Run `script` once per (keys, args), in order, all in one round trip (EVALSHA in a
+    pipeline, not a transaction: each call is atomic on its own). Redis forgets scripts when it
+    restarts or fails over: the calls it refused for that (nothing ran) are sent again after
+    loading it. Raises the first other error after every call has run."""
+    sha = _sha(script)
+    results: list[Any] = [None] * len(calls)
+    todo = list(range(len(calls)))
+    for attempt in range(2):
+        async with r.pipeline(transaction=False) as pipe:
+            for i in todo:
+                keys, args = calls[i]
+                pipe.evalsha(sha, len(keys), *keys, *args)
+            replies = await pipe.execute(raise_on_error=False)
+        for i, reply in zip(todo, replies, strict=True):
+            results[i] = reply
+        todo = [i for i in todo if isinstance(results[i], NoScriptError)]
+        if not todo:
+            break
+        if attempt == 0:
+            await r.script_load(script)
+    for reply in results:
+        if isinstance(reply, Exception):
+            raise reply
+    return results
+
+
+async def eval_one(
+    r: aioredis.Redis, script: str, keys: Sequence[str], args: Sequence[str | int | float]
+) -> Any:
+    """Run `script` once by its SHA1, loading it if Redis does not know it (then EVAL)."""
+    try:
+        return await r.evalsha(_sha(script), len(keys), *keys, *args)
+    except NoScriptError:
+        return await r.eval(script, len(keys), *keys, *args)
+
+
+_SHAS: dict[str, str] = {}
+
+
+def _sha(script: str) -> str:
+    if (sha := _SHAS.get(script)) is None:
+        sha = _SHAS[script] = hashlib.sha1(script.encode()).hexdigest()
+    return sha
 
 
 # --- typed readers (see the module docstring) --------------------------------------------------

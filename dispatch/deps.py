@@ -19,6 +19,12 @@ def runtime(request: Request) -> Runtime:
     return request.app.state.runtime  # type: ignore[no-any-return]
 
 
+async def _runtime(request: Request) -> Runtime:
+    """The RT dependency: `async`, because FastAPI runs a plain `def` dependency in its thread
+    pool (two thread hand-offs on every request)."""
+    return runtime(request)
+
+
 def client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
@@ -42,7 +48,7 @@ async def principal(
 
 
 Who = Annotated[Principal, Depends(principal)]
-RT = Annotated[Runtime, Depends(runtime)]
+RT = Annotated[Runtime, Depends(_runtime)]
 
 
 async def read_body(request: Request, limit: int) -> bytes:

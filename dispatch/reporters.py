@@ -154,16 +154,21 @@ def _check_devices(devices: Sequence[str]) -> list[str]:
     return out
 
 
-async def reporter_for_device(r: aioredis.Redis, keys: Keys, device_id: str) -> str:
-    """The reporter a tracker device id is bound to; NotFound (with what to do) if none."""
-    reporter_id = await r.hget(keys.devices, device_id) if DEVICE_ID.fullmatch(device_id) else None
-    if not reporter_id:
-        raise NotFound(
-            f"unknown device id {device_id[:70]!r}: bind it to a reporter first"
-            f" ('newsroom reporters add NAME --devices {device_id[:70]}', or \"devices\" in"
-            " POST /api/v1/reporters)"
-        )
-    return cast(str, reporter_id)
+async def reporters_for_devices(
+    r: aioredis.Redis, keys: Keys, device_ids: Sequence[str]
+) -> dict[str, str]:
+    """The reporter each tracker device id is bound to (one round trip); NotFound (with what
+    to do) for the first id that is bound to none."""
+    ids = list(dict.fromkeys(device_ids))
+    found = cast("list[str | None]", await r.hmget(keys.devices, ids)) if ids else []
+    for device_id, reporter_id in zip(ids, found, strict=True):
+        if not reporter_id or not DEVICE_ID.fullmatch(device_id):
+            raise NotFound(
+                f"unknown device id {device_id[:70]!r}: bind it to a reporter first"
+                f" ('newsroom reporters add NAME --devices {device_id[:70]}', or \"devices\" in"
+                " POST /api/v1/reporters)"
+            )
+    return cast(dict[str, str], dict(zip(ids, found, strict=True)))
 
 
 async def get(r: aioredis.Redis, keys: Keys, reporter_id: str) -> dict[str, Any]:
@@ -195,38 +200,64 @@ async def apply_fix(
     around the clock) the reporter is off duty. The trail keeps `retention_ms` of fixes and
     expires that long after the last one. Raises NotFound for an unknown reporter and
     InvalidInput for a fix more than 60 s in the future."""
-    if fix.ts > now_ms() + MAX_FUTURE_MS:
-        raise InvalidInput("the fix is more than 60 s in the future; check the device clock")
-    event = schema.encode(fix)
+    applied = await apply_fixes(r, keys, [fix], retention_ms, on_duty_only=on_duty_only)
+    return applied[0]
+
+
+async def apply_fixes(
+    r: aioredis.Redis,
+    keys: Keys,
+    fixes: Sequence[schema.Location],
+    retention_ms: int = TRAIL_RETENTION_MS,
+    *,
+    on_duty_only: bool = False,
+) -> list[bool]:
+    """`apply_fix` for many fixes in one round trip, in the given order (each fix is checked
+    and written atomically on its own). A fix too far in the future refuses the whole batch
+    before any is applied; an unknown reporter raises NotFound after the others are applied."""
+    now = now_ms()
+    if late := [f for f in fixes if f.ts > now + MAX_FUTURE_MS]:
+        raise InvalidInput(
+            f"a fix is {(late[0].ts - now) // 1000} s in the future (at most"
+            f" {MAX_FUTURE_MS // 1000} s); check the device clock"
+        )
+    min_id = str(now - retention_ms)
+    duty = "1" if on_duty_only else "0"
 
     def s(v: float | None) -> str:
         return "" if v is None else repr(v)
 
-    result = await r.eval(
-        _APPLY_FIX,
-        4,
-        keys.reporter(fix.reporter_id),
-        keys.reporter_geo,
-        keys.trail(fix.reporter_id),
-        keys.live_channel,
-        fix.reporter_id,
-        repr(fix.lat),
-        repr(fix.lon),
-        fix.ts,
-        s(fix.accuracy_m),
-        s(fix.speed_mps),
-        s(fix.heading),
-        s(fix.battery),
-        fix.received_at,
-        fix.source,
-        str(now_ms() - retention_ms),
-        event,
-        retention_ms,
-        "1" if on_duty_only else "0",
-    )
-    if result == -1:
-        raise NotFound(f"no reporter {fix.reporter_id}")
-    return bool(result == 1)
+    calls: list[db.ScriptCall] = [
+        (
+            (
+                keys.reporter(fix.reporter_id),
+                keys.reporter_geo,
+                keys.trail(fix.reporter_id),
+                keys.live_channel,
+            ),
+            (
+                fix.reporter_id,
+                repr(fix.lat),
+                repr(fix.lon),
+                fix.ts,
+                s(fix.accuracy_m),
+                s(fix.speed_mps),
+                s(fix.heading),
+                s(fix.battery),
+                fix.received_at,
+                fix.source,
+                min_id,
+                schema.encode(fix),
+                retention_ms,
+                duty,
+            ),
+        )
+        for fix in fixes
+    ]
+    results = await db.eval_many(r, _APPLY_FIX, calls)
+    if -1 in results:
+        raise NotFound(f"no reporter {fixes[results.index(-1)].reporter_id}")
+    return [result == 1 for result in results]
 
 
 async def set_duty(r: aioredis.Redis, keys: Keys, reporter_id: str, on_duty: bool) -> None:

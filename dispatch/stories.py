@@ -51,18 +51,11 @@ STAGES_KEEP_MS = 30 * 24 * 3600 * 1000
 async def upsert_story(r: aioredis.Redis, keys: Keys, story: schema.Story) -> bool:
     """Record a story update; False if an equal or newer update was already applied."""
     body = schema.encode(story)
-    result = await r.eval(
+    result = await db.eval_one(
+        r,
         _UPSERT_STORY,
-        3,
-        keys.stories,
-        keys.live_channel,
-        keys.story_stages(story.story_id),
-        story.story_id,
-        story.updated_at,
-        body,
-        story.stage,
-        STAGES_KEPT,
-        STAGES_KEEP_MS,
+        (keys.stories, keys.live_channel, keys.story_stages(story.story_id)),
+        (story.story_id, story.updated_at, body, story.stage, STAGES_KEPT, STAGES_KEEP_MS),
     )
     return bool(result)
 

@@ -308,7 +308,9 @@ SYSTEM = Principal(role="system", subject="system", token_hash="")
 async def ack(r: aioredis.Redis, keys: Keys, reporter_id: str, cursor: str) -> None:
     """Record that the reporter has everything up to `cursor`; offered tasks become delivered."""
     try:
-        prev = await r.eval(_ACK, 2, keys.acked(reporter_id), keys.outbox(reporter_id), cursor)
+        prev = await db.eval_one(
+            r, _ACK, (keys.acked(reporter_id), keys.outbox(reporter_id)), (cursor,)
+        )
     except Exception as exc:  # the script's error reply carries the reason
         if "unknown cursor" in str(exc):
             raise InvalidInput(f"cursor {cursor} was never sent to you") from None

@@ -116,7 +116,8 @@ class Session:
 
     async def send(self, payload: dict[str, Any] | str) -> None:
         text = payload if isinstance(payload, str) else json.dumps(payload, ensure_ascii=False)
-        await asyncio.wait_for(self.ws.send_text(text), SEND_TIMEOUT_S)
+        async with asyncio.timeout(SEND_TIMEOUT_S):  # wait_for would wrap each send in a Task
+            await self.ws.send_text(text)
 
     async def run(self, resume: str | None) -> None:
         rt = self.rt

@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-MAKERS = ("osmand_get",)
+MAKERS = ("osmand_get", "osmand_json")
 
 
 @dataclass
@@ -25,6 +25,7 @@ class LoadSpec:
     devices: int = 1000
     slot: int = 0
     slots: int = 1
+    batch: int = 1  # osmand_json: fixes per request (a phone's queued fixes in one body)
 
 
 @dataclass
@@ -37,7 +38,9 @@ class LoadResult:
 
 
 class Maker:
-    """OsmAnd GET fixes, round robin over the bound devices, each device's time increasing."""
+    """OsmAnd fixes, round robin over the bound devices, each device's time increasing: one a
+    GET (`osmand_get`, as Traccar Client sends live), or `batch` of one device in a JSON POST
+    (`osmand_json`, Traccar Client 9's body with `location` an array, as a queue is flushed)."""
 
     def __init__(self, spec: LoadSpec) -> None:
         self.spec = spec
@@ -48,6 +51,8 @@ class Maker:
         s = self.spec
         dev = self.i % s.devices
         self.i += s.slots
+        if s.maker == "osmand_json":
+            return self._json(dev)
         ts = max(int(time.time() * 1000), self.last.get(dev, 0) + 1)
         self.last[dev] = ts
         lat = 27.70 + (self.i % 997) * 1e-4
@@ -56,6 +61,23 @@ class Maker:
             f"&speed=3.2&bearing=90&accuracy=8&batt=77"
         )
         return f"GET {path} HTTP/1.1\r\nHost: {s.host}:{s.port}\r\n\r\n".encode()
+
+    def _json(self, dev: int) -> bytes:
+        s = self.spec
+        ts = max(int(time.time() * 1000) - s.batch, self.last.get(dev, 0) + 1)
+        self.last[dev] = ts + s.batch - 1
+        fixes = ",".join(
+            f'{{"timestamp":{ts + k},"coords":{{"latitude":{27.70 + k * 1e-4:.5f},'
+            f'"longitude":112.53,"speed":1.6,"heading":90,"accuracy":8}},'
+            f'"battery":{{"level":0.77}}}}'
+            for k in range(s.batch)
+        )
+        body = f'{{"device_id":"dev-{dev:05d}","location":[{fixes}]}}'.encode()
+        head = (
+            f"POST /ingest/osmand HTTP/1.1\r\nHost: {s.host}:{s.port}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+        )
+        return head.encode() + body
 
 
 class Conn(asyncio.Protocol):

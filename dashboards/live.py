@@ -7,8 +7,9 @@ while the browser is there:
    (so nothing published in between is lost) and push it whole;
 2. fold each batch of events into the connection's own `LiveState` (a local variable, never a
    module global) and push only what changed: text at once (the first event after a quiet
-   spell goes out immediately, bursts are coalesced into ~100 ms batches), figures as `Patch`
-   deltas at most twice a second;
+   spell, and any task, alert or story change, goes out immediately; streams of fixes and
+   traffic counts are coalesced into ~100 ms batches), figures as `Patch` deltas at most
+   twice a second;
 3. every 2 s: a heartbeat (assets/watchdog.js marks the page stale without it), ages, the
    events-per-minute rate and the feed sources' health (re-read: it changes with the clock),
    then the page's own `on_beat` (the wall: stuck stories, top stories, fading map dots);
@@ -165,15 +166,40 @@ def decode(raws: Iterable[str]) -> tuple[list[schema.Message], bool]:
     return events, resync
 
 
+# The high-rate events (fixes, traffic counts) that may wait for a batch; anything else (a
+# task, its events, an alert, a story's stage) is what the hall watches for: it cuts the wait.
+AMBIENT_TYPES = ('"type":"location"', '"type":"traffic"')
+
+
+def urgent(raw: str) -> bool:
+    """Whether a bus message (schema.encode's JSON: "v" then "type" first) ends a batch."""
+    head = raw[:40]
+    return raw == RESYNC or not any(kind in head for kind in AMBIENT_TYPES)
+
+
 async def next_batch(sub: Subscription, timeout: float, hold: float) -> list[str]:
-    """Wait up to `timeout` for a message; then `hold` seconds for more to join it."""
+    """Wait up to `timeout` for a message; then up to `hold` seconds for more to join it,
+    unless an urgent one arrives (it goes out at once, with what came before it)."""
     try:
         first = await asyncio.wait_for(sub.get(), timeout=max(0.0, timeout))
     except TimeoutError:
         return []
-    if hold > 0:
-        await asyncio.sleep(hold)
-    return [first, *sub.drain()]
+    batch = [first, *sub.drain()]
+    if hold <= 0 or any(urgent(raw) for raw in batch):
+        return batch
+    loop = asyncio.get_running_loop()
+    until = loop.time() + hold
+    while (left := until - loop.time()) > 0:
+        try:
+            async with asyncio.timeout(left):
+                raw = await sub.get()
+        except TimeoutError:
+            break
+        batch.append(raw)
+        if urgent(raw):
+            break
+    batch.extend(sub.drain())
+    return batch
 
 
 class Pusher:

@@ -18,7 +18,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from redis.exceptions import RedisError
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.websockets import WebSocket
 
 import dashboards
 from dispatch import api, bootstrap, db, deps, escalation, redis_server, web, ws
@@ -34,7 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 log = logging.getLogger("newsroom")
 
 
-def create_app(settings: Settings, redis_url: str) -> FastAPI:
+def create_app(settings: Settings, redis_url: str) -> Edge:
     runtime = Runtime(settings, redis_url=redis_url)
     secrets = bootstrap.load(settings)
     runtime.webhook_secret = secrets.webhook_secret
@@ -69,37 +70,14 @@ def create_app(settings: Settings, redis_url: str) -> FastAPI:
     server.state.secrets = secrets
     server.state.gauges = {"reporter_sockets": 0}
 
-    @server.exception_handler(NewsroomError)
-    async def newsroom_error(_: Request, exc: NewsroomError) -> JSONResponse:
-        return deps.error_response(exc)
-
-    @server.exception_handler(RedisError)
-    async def redis_down(_: Request, exc: RedisError) -> JSONResponse:
-        log.warning("Redis error: %s", exc)
-        return JSONResponse(
-            {
-                "error": "unavailable",
-                "detail": "the data store is unavailable; "
-                "retry shortly (with the same Idempotency-Key)",
-            },
-            status_code=503,
-            headers={"Retry-After": "1"},
-        )
-
-    @server.exception_handler(RequestValidationError)
-    async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
-        parts = [
-            f"{'.'.join(str(p) for p in e['loc'] if p != 'body')}: {e['msg']}"
-            for e in exc.errors()[:5]
-        ]
-        return JSONResponse({"error": "invalid_input", "detail": "; ".join(parts)}, status_code=422)
+    _answer_errors(server)
 
     server.include_router(api.health)
     server.include_router(api.router)
     server.include_router(web.router)
+    # Listed in the API docs here; served by the edge's lane (see Edge).
     server.include_router(ingest_locations.router)
     server.include_router(ingest_webhooks.router)
-    server.add_api_websocket_route("/ws/reporter", ws.reporter_socket)
 
     @server.get("/r", include_in_schema=False)
     async def reporter_page() -> FileResponse:
@@ -123,22 +101,72 @@ def create_app(settings: Settings, redis_url: str) -> FastAPI:
         assets_path_ignore=["phone"],
     )
     dashboards.register(dash_app, runtime)
-    return server
+
+    lane = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
+    lane.state = server.state
+    _answer_errors(lane)
+    lane.include_router(ingest_locations.router)
+    lane.include_router(ingest_webhooks.router)
+    return Edge(server, lane)
 
 
-class RetryOnShutdown:
-    """Outermost ASGI layer. When uvicorn's graceful shutdown runs out of time it cancels the
-    requests still running, and would answer them 500. Such a request may or may not have been
-    applied, so the honest answer is 503 with Retry-After: a client retries with the same
-    Idempotency-Key on another process (or this one, restarted) and gets the one result."""
+def _answer_errors(app: FastAPI) -> None:
+    """Our errors as JSON {error, detail} with their status; Redis down as 503."""
 
-    def __init__(self, app: FastAPI) -> None:
-        self.app = app
+    @app.exception_handler(NewsroomError)
+    async def newsroom_error(_: Request, exc: NewsroomError) -> JSONResponse:
+        return deps.error_response(exc)
+
+    @app.exception_handler(RedisError)
+    async def redis_down(_: Request, exc: RedisError) -> JSONResponse:
+        log.warning("Redis error: %s", exc)
+        return JSONResponse(
+            {
+                "error": "unavailable",
+                "detail": "the data store is unavailable; "
+                "retry shortly (with the same Idempotency-Key)",
+            },
+            status_code=503,
+            headers={"Retry-After": "1"},
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+        parts = [
+            f"{'.'.join(str(p) for p in e['loc'] if p != 'body')}: {e['msg']}"
+            for e in exc.errors()[:5]
+        ]
+        return JSONResponse({"error": "invalid_input", "detail": "; ".join(parts)}, status_code=422)
+
+
+class Edge:
+    """The outermost ASGI layer.
+
+    The hot paths skip the command centre's stack (Dash's middleware, FastAPI's exception and
+    exit-stack layers): the reporter socket goes straight to its handler, whose whole life
+    would otherwise hold a dozen middleware frames (about a third of an idle connection's
+    memory), and the ingest endpoints go to a lean app of their own (`lane`) sharing the
+    state. Everything else goes to the FastAPI app with the Dash command centre.
+
+    When uvicorn's graceful shutdown runs out of time it cancels the requests still running,
+    and would answer them 500. Such a request may or may not have been applied, so the honest
+    answer is 503 with Retry-After: a client retries with the same Idempotency-Key on another
+    process (or this one, restarted) and gets the one result.
+    """
+
+    def __init__(self, app: FastAPI, lane: FastAPI) -> None:
+        self.app, self.lane = app, lane
+        self.state = app.state
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket" and scope["path"] == "/ws/reporter":
+            scope["app"] = self.app
+            await ws.reporter_socket(WebSocket(scope, receive, send))
+            return
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        target = self.lane if scope["path"].startswith("/ingest/") else self.app
         started = False
 
         async def tracking_send(message: Message) -> None:
@@ -147,7 +175,7 @@ class RetryOnShutdown:
             await send(message)
 
         try:
-            await self.app(scope, receive, tracking_send)
+            await target(scope, receive, tracking_send)
         except asyncio.CancelledError:
             if started:
                 raise
@@ -167,12 +195,12 @@ class RetryOnShutdown:
             await send({"type": "http.response.body", "body": body})
 
 
-def uvicorn_config(app: FastAPI, settings: Settings) -> uvicorn.Config:
+def uvicorn_config(app: ASGIApp, settings: Settings) -> uvicorn.Config:
     # 64 KiB frames at most (larger: close 1009); no websocket compression (65-70 % more CPU).
     # Phones ping every 20 s (the protocol's heartbeat), so the server's own ping only has to
     # find half-open connections: once a minute, not uvicorn's 20 s (500 pings/s for 10,000).
     return uvicorn.Config(
-        RetryOnShutdown(app),
+        app,
         host=settings.host,
         port=settings.port,
         ws_max_size=64 * 1024,
@@ -241,20 +269,20 @@ async def _settle_gc(server: uvicorn.Server) -> None:
     gc.freeze()
 
 
-async def _demo(app: FastAPI, seed: int, rate: float) -> None:
+async def _demo(app: Edge, seed: int, rate: float) -> None:
     runtime: Runtime = app.state.runtime
     await runtime.started.wait()  # the lifespan connects
     await feeds_run.run_simulator(runtime.redis, runtime.keys, seed=seed, rate=rate)
 
 
-async def _feeds(app: FastAPI, collectors: list[Collector]) -> None:
+async def _feeds(app: Edge, collectors: list[Collector]) -> None:
     runtime: Runtime = app.state.runtime
     await runtime.started.wait()
     await feeds_process.run_in_web_process(runtime.redis, runtime.keys, collectors)
 
 
 async def _banner(
-    server: uvicorn.Server, app: FastAPI, settings: Settings, url: str, demo: bool
+    server: uvicorn.Server, app: Edge, settings: Settings, url: str, demo: bool
 ) -> None:
     while not server.started:
         await asyncio.sleep(0.05)

@@ -4,7 +4,8 @@
   as the tracker's format and parser produce it (feeds.formats.location, OsmAnd query) and
   apply it with `dispatch.reporters.apply_fix` (one Lua script: order check, hash, GEO, trail,
   PUBLISH). `--inflight 1` awaits each write as feeds/run.py does; more keeps that many going.
-- feeds-pipelined (what-if): the same script for 100 fixes in one pipeline (one round trip).
+- feeds-batched: `dispatch.reporters.apply_fixes` with 100 fixes (the same script, 100 calls
+  in one pipelined round trip), as the HTTP ingest does with a body's fixes.
 - publish: raw pipelined PUBLISH of the same 200-byte event JSON on the same Redis (100 a
   pipeline): the ceiling of the Redis side.
 
@@ -47,7 +48,7 @@ def _fix(i: int, devices: int, last: dict[int, int]) -> tuple[schema.Location, s
 async def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--redis", required=True)
-    p.add_argument("--mode", choices=["feeds", "feeds-pipelined", "publish"], required=True)
+    p.add_argument("--mode", choices=["feeds", "feeds-batched", "publish"], required=True)
     p.add_argument("--seconds", type=float, default=5.0)
     p.add_argument("--inflight", type=int, default=1)
     p.add_argument("--devices", type=int, default=1000)
@@ -74,26 +75,15 @@ async def main() -> None:
                 i += a.inflight
 
         await asyncio.gather(*(writer(k) for k in range(a.inflight)))
-    elif a.mode == "feeds-pipelined":
-        script = r.register_script(reporters._APPLY_FIX)
+    elif a.mode == "feeds-batched":
         i = 0
-        retention = 24 * 3600 * 1000
         while time.monotonic() < stop:
-            async with r.pipeline(transaction=False) as pipe:
-                for _ in range(100):
-                    fix, device = _fix(i, a.devices, last)
-                    fix = formats.location(fix, device)
-                    i += 1
-                    await script(
-                        keys=[keys.reporter(fix.reporter_id), keys.reporter_geo,
-                              keys.trail(fix.reporter_id), keys.live_channel],
-                        args=[fix.reporter_id, repr(fix.lat), repr(fix.lon), fix.ts,
-                              repr(fix.accuracy_m), repr(fix.speed_mps), repr(fix.heading),
-                              repr(fix.battery), fix.received_at, fix.source,
-                              str(now_ms() - retention), schema.encode(fix), retention, "1"],
-                        client=pipe,
-                    )  # fmt: skip
-                await pipe.execute()
+            batch = []
+            for _ in range(100):
+                fix, device = _fix(i, a.devices, last)
+                batch.append(formats.location(fix, device))
+                i += 1
+            await reporters.apply_fixes(r, keys, batch)
             done += 100
     else:
         i = 0

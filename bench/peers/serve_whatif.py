@@ -13,6 +13,8 @@ BENCH_WHATIF is a comma-separated list of:
 - gc_tune       gc.set_threshold(50_000, 50, 100): far fewer collections, so far fewer of the
                 full (generation 2) ones whose pause grows with every open connection
 - gcstats       only observe: log every garbage collection pause over 10 ms
+- memdump       only observe: trace allocations (tracemalloc); each SIGUSR1 logs the 25 source
+                lines whose live memory grew most since the previous SIGUSR1 (bench/memconn.py)
 """
 
 from __future__ import annotations
@@ -82,6 +84,31 @@ def _gcstats() -> None:
     gc.callbacks.append(on_gc)
 
 
+def _memdump() -> None:
+    import signal
+    import tracemalloc
+
+    tracemalloc.start(16)
+    last: list[Any] = [tracemalloc.take_snapshot()]
+
+    def dump(signum: int, frame: object) -> None:
+        snap = tracemalloc.take_snapshot()
+        stats = snap.compare_to(last[0], "traceback")
+        last[0] = snap
+        print("bench-mem: top growth since the last dump", file=sys.stderr)
+        for stat in stats[:30]:
+            # where: the innermost line, and the nearest caller outside the standard library
+            frames = list(stat.traceback)  # innermost first
+            owner = next((f for f in frames[1:] if "/lib/python3" not in f.filename
+                          or "site-packages" in f.filename), frames[-1])  # fmt: skip
+            where = f"{frames[0]} <- {owner}"
+            print(f"bench-mem: {stat.size_diff / 1024:+10.1f} KiB {stat.count_diff:+8d} "
+                  f"{where}", file=sys.stderr)  # fmt: skip
+        sys.stderr.flush()
+
+    signal.signal(signal.SIGUSR1, dump)
+
+
 def main() -> int:
     flags = {f.strip() for f in os.environ.get("BENCH_WHATIF", "").split(",") if f.strip()}
     if "uvloop" in flags:
@@ -98,6 +125,8 @@ def main() -> int:
         gc.set_threshold(50_000, 50, 100)
     if "gcstats" in flags:
         _gcstats()
+    if "memdump" in flags:
+        _memdump()
     from dispatch import cli
 
     return cli.main(sys.argv[1:] or ["serve"])

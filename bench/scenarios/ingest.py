@@ -1,12 +1,13 @@
 """Scenario 3, ingest: location fixes per second into Redis, on one core.
 
-- /ingest/osmand (HTTP GET, one fix a request, as Traccar Client sends): the real `newsroom
+- /ingest/osmand (HTTP GET, one fix a request, as Traccar Client sends live; and a JSON POST of
+  100 queued fixes of one device, as Traccar Client 9 flushes its queue): the real `newsroom
   serve` on core 0; a closed-loop HTTP/1.1 load generator (64 keep-alive connections) on core
   1; 1,000 reporters each bound to a device; every fix newer than the last (all applied).
 - feeds path: a process on core 0 doing what the feeds process does per fix (parse the
   tracker's format, `dispatch.reporters.apply_fix`), one write awaited at a time as
   feeds/run.py does, and 64 in flight.
-- feeds path, pipelined (what-if): the same Lua script, 100 fixes per round trip.
+- feeds path, batched: `dispatch.reporters.apply_fixes`, 100 fixes per round trip.
 - peer: raw pipelined PUBLISH of the same event JSON on the same Redis (100 a round trip).
 
 Measured: fixes/s; CPU µs per fix of the process on core 0 and of Redis (on core 1 with the
@@ -26,6 +27,7 @@ from bench import harness, httpload, newsroom, profile
 from bench.harness import BenchRedis, log
 
 TARGETS = {"fixes_per_s": ">= 20000"}
+BATCH = 100  # fixes in one body / one round trip
 
 COLUMNS = [
     ("path", "path"),
@@ -52,16 +54,16 @@ def run(opts: Any) -> list[dict[str, Any]]:
     with BenchRedis() as rds:
         log(f"ingest: creating {devices} reporters with tracker devices")
         newsroom.create_reporters(rds.url, devices, devices=True)
-        # 1. HTTP, the stock server and the proposed fixes
-        for name, whatif in newsroom.VARIANTS:
-            with newsroom.serve(rds.url, name=name, whatif=whatif) as server:
-                rows.append(_http(opts, server, name, rds, seconds, devices))
-            print(harness.table(rows[-1:], COLUMNS), flush=True)
+        # 1. HTTP: a fix a GET, and a body of BATCH fixes a POST
+        with newsroom.serve(rds.url) as server:
+            for maker, batch in (("osmand_get", 1), ("osmand_json", BATCH)):
+                rows.append(_http(opts, server, maker, batch, rds, seconds, devices))
+                print(harness.table(rows[-1:], COLUMNS), flush=True)
         # 2-4. the feeds path and the raw PUBLISH peer, each a process on core 0
         for label, mode, inflight in [
             ("feeds path: apply_fix, 1 in flight (as feeds/run.py)", "feeds", 1),
             ("feeds path: apply_fix, 64 in flight", "feeds", 64),
-            ("feeds path: apply_fix pipelined x100 (what-if)", "feeds-pipelined", 1),
+            (f"feeds path: apply_fixes, {BATCH} a round trip", "feeds-batched", 1),
             ("peer: raw pipelined PUBLISH (same Redis)", "publish", 1),
         ]:
             log(f"ingest: {label}")
@@ -76,27 +78,29 @@ def run(opts: Any) -> list[dict[str, Any]]:
     return rows
 
 
-def _http(opts: Any, server: harness.ServerProc, name: str, rds: BenchRedis, seconds: float,
-          devices: int) -> dict[str, Any]:  # fmt: skip
+def _http(opts: Any, server: harness.ServerProc, maker: str, batch: int, rds: BenchRedis,
+          seconds: float, devices: int) -> dict[str, Any]:  # fmt: skip
     time.sleep(0.5)
     spec = httpload.LoadSpec("127.0.0.1", server.port, connections=64, seconds=seconds,
-                             devices=devices)  # fmt: skip
-    log(f"ingest: /ingest/osmand on {name}")
+                             devices=devices, maker=maker, batch=batch)  # fmt: skip
+    name = "GET, 1 fix" if batch == 1 else f"POST JSON, {batch} fixes"
+    log(f"ingest: /ingest/osmand {name}")
     httpload.run(httpload.LoadSpec(**{**spec.__dict__, "seconds": 1.0}), 1,
                  harness.LOAD_CPUS)  # warm-up  # fmt: skip
     r0 = _redis_cpu(rds)
     assert server.proc
-    prof = profile.maybe(opts, server.proc.pid, f"ingest-osmand-http-{name}", seconds - 1)
+    prof = profile.maybe(opts, server.proc.pid, f"ingest-osmand-{maker}", seconds - 1)
     w = harness.Window(server).start()
     res = httpload.run(spec, 1, harness.LOAD_CPUS)
     w.stop()
     summary = prof.stop()
     rc = _redis_cpu(rds) - r0
+    fixes = res.ok * batch
     row: dict[str, Any] = {
-        "path": f"HTTP GET /ingest/osmand ({name})", "fixes": res.ok, "errors": res.errors,
-        "fixes_per_s": round(res.ok / res.seconds),
-        "cpu_us_per_fix": round(w.cpu_s / max(1, res.ok) * 1e6, 1),
-        "redis_cpu_us_per_fix": round(rc / max(1, res.ok) * 1e6, 1),
+        "path": f"HTTP /ingest/osmand ({name} a request)", "fixes": fixes, "errors": res.errors,
+        "fixes_per_s": round(fixes / res.seconds),
+        "cpu_us_per_fix": round(w.cpu_s / max(1, fixes) * 1e6, 1),
+        "redis_cpu_us_per_fix": round(rc / max(1, fixes) * 1e6, 1),
         "server_cpu_util": round(w.cpu_s / w.wall_s, 2),
         **{k: v for k, v in harness.summary_ms(res.latencies).items() if k in ("p50_ms", "p99_ms")},
         "statuses": {str(k): v for k, v in res.statuses.items()},

@@ -1,0 +1,149 @@
+"""What grows in the wall's browser heap: `python -m bench.heapdiff [--rate 10] [--minutes 3]`.
+
+`newsroom up` with the demo newsroom (at `--rate` times its speed, so minutes stand for
+longer), one /wall in headless Chromium; after `--warmup` minutes a V8 heap snapshot (after a
+forced GC), `--minutes` later another; prints the object groups (V8 node type and constructor
+or string) that grew most, by count and by retained self size. A diagnostic for the soak
+(docs/performance.md, "Wall soak"), not a benchmark: nothing is written to bench/results.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from collections import Counter
+from typing import Any
+
+from bench import harness, newsroom
+from bench.harness import BenchRedis, log
+from bench.scenarios import wall as wall_scenario
+
+
+def take(cdp: Any) -> dict[str, Any]:
+    """A heap snapshot (parsed) taken after a forced GC."""
+    chunks: list[str] = []
+    handler = chunks.append
+
+    def on_chunk(p: dict[str, str]) -> None:
+        handler(p["chunk"])
+
+    cdp.on("HeapProfiler.addHeapSnapshotChunk", on_chunk)
+    cdp.send("HeapProfiler.collectGarbage")
+    cdp.send("HeapProfiler.takeHeapSnapshot", {"reportProgress": False})
+    cdp.remove_listener("HeapProfiler.addHeapSnapshotChunk", on_chunk)
+    return json.loads("".join(chunks))  # type: ignore[no-any-return]
+
+
+NAMED_EDGES = ("property", "internal", "context", "shortcut")
+
+
+def _label(kind: str, name: str) -> str:
+    return f"{kind}:{name[:60]}" if kind in ("object", "closure", "native") else kind
+
+
+def groups(data: dict[str, Any]) -> tuple[Counter[str], Counter[str]]:
+    """(count, self size) per "type:name" of a snapshot."""
+    meta = data["snapshot"]["meta"]
+    fields: list[str] = meta["node_fields"]
+    types: list[str] = meta["node_types"][0]
+    width, strings, nodes = len(fields), data["strings"], data["nodes"]
+    i_type, i_name, i_size = fields.index("type"), fields.index("name"), fields.index("self_size")
+    count: Counter[str] = Counter()
+    size: Counter[str] = Counter()
+    for base in range(0, len(nodes), width):
+        label = _label(types[nodes[base + i_type]], strings[nodes[base + i_name]])
+        count[label] += 1
+        size[label] += nodes[base + i_size]
+    return count, size
+
+
+def holders(old: dict[str, Any], new: dict[str, Any]) -> Counter[str]:
+    """Where the objects that are new in `new` hang off objects that were there in `old`: the
+    count of new objects per (old holder, edge name) — a leak's root grows here."""
+
+    def ids(data: dict[str, Any]) -> list[int]:
+        fields = data["snapshot"]["meta"]["node_fields"]
+        w, i = len(fields), fields.index("id")
+        return data["nodes"][i::w]  # type: ignore[no-any-return]
+
+    before = set(ids(old))
+    meta = new["snapshot"]["meta"]
+    nf, ef = meta["node_fields"], meta["edge_fields"]
+    nw, ew = len(nf), len(ef)
+    ntypes, etypes = meta["node_types"][0], meta["edge_types"][0]
+    nodes, edges, strings = new["nodes"], new["edges"], new["strings"]
+    i_type, i_name, i_id, i_edges = (nf.index(k) for k in ("type", "name", "id", "edge_count"))
+    e_type, e_name, e_to = (ef.index(k) for k in ("type", "name_or_index", "to_node"))
+    out: Counter[str] = Counter()
+    e = 0
+    for base in range(0, len(nodes), nw):
+        count = nodes[base + i_edges]
+        if nodes[base + i_id] in before:
+            holder = _label(ntypes[nodes[base + i_type]], strings[nodes[base + i_name]])
+            for k in range(e, e + count * ew, ew):
+                to = edges[k + e_to]
+                if nodes[to + i_id] in before or etypes[edges[k + e_type]] == "weak":
+                    continue
+                kind = etypes[edges[k + e_type]]
+                name = edges[k + e_name]
+                edge = (
+                    strings[name]
+                    if kind in ("property", "internal", "context", "shortcut")
+                    else "[]"
+                )
+                out[f"{holder} .{edge[:30]}"] += 1
+        e += count * ew
+    return out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--rate", type=float, default=10.0, help="demo speed (default 10x)")
+    ap.add_argument("--warmup", type=float, default=2.0, help="minutes before the first snapshot")
+    ap.add_argument("--minutes", type=float, default=3.0, help="minutes between the snapshots")
+    ap.add_argument("--top", type=int, default=25)
+    opts = ap.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    with BenchRedis() as rds, sync_playwright() as pw:
+        command = ("up", "--rate", str(opts.rate))
+        with newsroom.serve(rds.url, name="newsroom up (demo)", command=command) as server:
+            key = harness.arun(wall_scenario._wall_token(rds.url))
+            browser = pw.chromium.launch(
+                executable_path=wall_scenario._chromium(),
+                args=wall_scenario.CHROMIUM_ARGS,
+                headless=True,
+            )
+            page = browser.new_page(viewport={"width": 1920, "height": 1080})
+            page.goto(f"http://127.0.0.1:{server.port}/wall?key={key}")
+            page.wait_for_selector("#wall-tasks", state="attached", timeout=60_000)
+            cdp = page.context.new_cdp_session(page)
+            log(f"heapdiff: warming up {opts.warmup:g} min at {opts.rate:g}x")
+            time.sleep(opts.warmup * 60)
+            first = take(cdp)
+            c1, s1 = groups(first)
+            log(f"heapdiff: first snapshot {sum(s1.values()) / 2**20:.2f} MiB; "
+                f"next in {opts.minutes:g} min")  # fmt: skip
+            time.sleep(opts.minutes * 60)
+            second = take(cdp)
+            c2, s2 = groups(second)
+            log(f"heapdiff: second snapshot {sum(s2.values()) / 2**20:.2f} MiB")
+            browser.close()
+    grown = sorted(
+        (label for label in set(c1) | set(c2)),
+        key=lambda label: s2[label] - s1[label],
+        reverse=True,
+    )
+    print(f"{'group':64} {'count +':>9} {'KiB +':>9} {'count':>8}")
+    for label in grown[: opts.top]:
+        print(f"{label:64} {c2[label] - c1[label]:>+9} "
+              f"{(s2[label] - s1[label]) / 1024:>+9.1f} {c2[label]:>8}")  # fmt: skip
+    print(f"\n{'old holder .edge -> new objects':80} {'count':>8}")
+    for where, n in holders(first, second).most_common(opts.top):
+        print(f"{where:80} {n:>8}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

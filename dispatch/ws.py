@@ -11,7 +11,6 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections import deque
 from typing import Any
 
 from starlette import status
@@ -105,14 +104,16 @@ async def reporter_socket(ws: WebSocket) -> None:
 
 
 class Session:
-    """One connected reporter: a sender and a receiver; when one ends, both end."""
+    """One connected reporter: the socket's own task receives; one more task sends what the
+    outbox holds when the bus nudges it. When either ends, both end."""
 
     def __init__(self, ws: WebSocket, rt: Runtime, who: Principal) -> None:
         self.ws, self.rt, self.who = ws, rt, who
         self.rid = who.subject
         self.last_sent: str | None = None
-        self.inflight: deque[str] = deque()  # cursors sent and not yet acknowledged
+        self.inflight: list[str] = []  # cursors sent and not yet acknowledged, oldest first
         self.sub: Any = None
+        self.ending = False
 
     async def send(self, payload: dict[str, Any] | str) -> None:
         text = payload if isinstance(payload, str) else json.dumps(payload, ensure_ascii=False)
@@ -124,42 +125,61 @@ class Session:
         if resume:
             with contextlib.suppress(InvalidInput):
                 await tasks.ack(rt.redis, rt.keys, self.rid, resume)
+        async with rt.bus.subscribe(rt.keys.reporter_channel(self.rid), maxsize=64) as sub:
+            self.sub = sub
+            await self._welcome()
+            receiving = asyncio.current_task()
+            assert receiving is not None
+            sender = asyncio.create_task(self._sender(sub), name=f"push:{self.rid}")
+
+            def sender_ended(_: asyncio.Task[None]) -> None:
+                if not self.ending:
+                    receiving.cancel()  # the sender failed: stop receiving too
+
+            sender.add_done_callback(sender_ended)
+            failed: BaseException | None = None
+            try:
+                await self._receiver()
+            except asyncio.CancelledError:
+                if not sender.done():
+                    raise  # the server is stopping
+                receiving.uncancel()
+                failed = sender.exception()
+            except Exception as exc:  # the socket went away, or a bug: see _ended
+                failed = exc
+            finally:
+                self.ending = True
+                if not sender.done():
+                    sender.cancel()
+                    with contextlib.suppress(asyncio.CancelledError, Exception):
+                        await sender
+            await self._ended(failed)
+
+    async def _welcome(self) -> None:
+        rt = self.rt
         profile, held = await asyncio.gather(
             reporters.get(rt.redis, rt.keys, self.rid), tasks.held(rt.redis, rt.keys, self.rid)
         )
-        async with rt.bus.subscribe(rt.keys.reporter_channel(self.rid), maxsize=64) as sub:
-            self.sub = sub
-            await self.send(
-                {
-                    "type": "welcome",
-                    "v": schema.V,
-                    "reporter": profile,
-                    "tasks": held,
-                    "server_time": now_ms(),
-                    "heartbeat_s": HEARTBEAT_S,
-                }
-            )
-            sender = asyncio.create_task(self._sender(sub))
-            receiver = asyncio.create_task(self._receiver())
-            done, pending = await asyncio.wait(
-                {sender, receiver}, return_when=asyncio.FIRST_COMPLETED
-            )
-            for t in pending:
-                t.cancel()
-            for t in pending:
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await t
-            for t in done:
-                exc = t.exception()
-                if isinstance(exc, (asyncio.TimeoutError,)):
-                    await _close(
-                        self.ws, status.WS_1013_TRY_AGAIN_LATER, "too slow; reconnect and resume"
-                    )
-                elif isinstance(exc, _Revoked):
-                    await _close(self.ws, status.WS_1008_POLICY_VIOLATION, "token revoked")
-                elif exc is not None and not isinstance(exc, WebSocketDisconnect):
-                    log.exception("reporter socket %s failed", self.rid, exc_info=exc)
-                    await _close(self.ws, status.WS_1011_INTERNAL_ERROR, "server error; reconnect")
+        await self.send(
+            {
+                "type": "welcome",
+                "v": schema.V,
+                "reporter": profile,
+                "tasks": held,
+                "server_time": now_ms(),
+                "heartbeat_s": HEARTBEAT_S,
+            }
+        )
+
+    async def _ended(self, exc: BaseException | None) -> None:
+        """Close the socket with the reason the session ended for."""
+        if isinstance(exc, TimeoutError):
+            await _close(self.ws, status.WS_1013_TRY_AGAIN_LATER, "too slow; reconnect and resume")
+        elif isinstance(exc, _Revoked):
+            await _close(self.ws, status.WS_1008_POLICY_VIOLATION, "token revoked")
+        elif exc is not None and not isinstance(exc, WebSocketDisconnect):
+            log.exception("reporter socket %s failed", self.rid, exc_info=exc)
+            await _close(self.ws, status.WS_1011_INTERNAL_ERROR, "server error; reconnect")
 
     async def _flush(self) -> None:
         while (room := min(200, WINDOW - len(self.inflight))) > 0:
@@ -208,8 +228,10 @@ class Session:
         if isinstance(msg, schema.Ack):
             await tasks.ack(rt.redis, rt.keys, self.rid, msg.cursor)
             acked = _cursor(msg.cursor)
-            while self.inflight and _cursor(self.inflight[0]) <= acked:
-                self.inflight.popleft()
+            done = 0
+            while done < len(self.inflight) and _cursor(self.inflight[done]) <= acked:
+                done += 1
+            del self.inflight[:done]
             self.sub.offer(ACKED)  # the window has room again: let the sender go on
         elif isinstance(msg, schema.TaskStatus):
             task = await tasks.change(

@@ -98,7 +98,7 @@ def _memdump() -> None:
         print("bench-mem: top growth since the last dump", file=sys.stderr)
         for stat in stats[:30]:
             # where: the innermost line, and the nearest caller outside the standard library
-            frames = list(stat.traceback)  # innermost first
+            frames = list(reversed(stat.traceback))  # innermost first
             owner = next((f for f in frames[1:] if "/lib/python3" not in f.filename
                           or "site-packages" in f.filename), frames[-1])  # fmt: skip
             where = f"{frames[0]} <- {owner}"

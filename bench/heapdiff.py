@@ -35,11 +35,37 @@ def take(cdp: Any) -> dict[str, Any]:
     return json.loads("".join(chunks))  # type: ignore[no-any-return]
 
 
-NAMED_EDGES = ("property", "internal", "context", "shortcut")
+JS_HOLDERS = ("object", "closure", "array")  # JavaScript's own objects, not V8's internals
 
 
 def _label(kind: str, name: str) -> str:
     return f"{kind}:{name[:60]}" if kind in ("object", "closure", "native") else kind
+
+
+# What a snapshot's self sizes are, by the V8 node type (see `by_kind`).
+KINDS = {
+    "code": "compiled code",
+    "native": "DOM and native",
+    "hidden": "V8 internals",
+    "synthetic": "V8 internals",
+    "object shape": "V8 internals",
+}
+
+
+def by_kind(data: dict[str, Any]) -> dict[str, float]:
+    """MiB of a snapshot per kind: JS objects (objects, arrays, closures, strings, numbers),
+    compiled code (bytecode and optimised code: grows as more of the page's scripts get hot,
+    and shrinks when V8 flushes what went cold), DOM and native, V8 internals."""
+    meta = data["snapshot"]["meta"]
+    fields: list[str] = meta["node_fields"]
+    types: list[str] = meta["node_types"][0]
+    width, nodes = len(fields), data["nodes"]
+    i_type, i_size = fields.index("type"), fields.index("self_size")
+    out: dict[str, float] = {}
+    for base in range(0, len(nodes), width):
+        kind = KINDS.get(types[nodes[base + i_type]], "JS objects")
+        out[kind] = out.get(kind, 0.0) + nodes[base + i_size]
+    return {kind: round(size / 2**20, 2) for kind, size in sorted(out.items())}
 
 
 def groups(data: dict[str, Any]) -> tuple[Counter[str], Counter[str]]:
@@ -79,7 +105,7 @@ def holders(old: dict[str, Any], new: dict[str, Any]) -> Counter[str]:
     e = 0
     for base in range(0, len(nodes), nw):
         count = nodes[base + i_edges]
-        if nodes[base + i_id] in before:
+        if nodes[base + i_id] in before and ntypes[nodes[base + i_type]] in JS_HOLDERS:
             holder = _label(ntypes[nodes[base + i_type]], strings[nodes[base + i_name]])
             for k in range(e, e + count * ew, ew):
                 to = edges[k + e_to]
@@ -139,9 +165,9 @@ def main() -> int:
     for label in grown[: opts.top]:
         print(f"{label:64} {c2[label] - c1[label]:>+9} "
               f"{(s2[label] - s1[label]) / 1024:>+9.1f} {c2[label]:>8}")  # fmt: skip
-    print(f"\n{'old holder .edge -> new objects':80} {'count':>8}")
+    print(f"\n{'old holder .edge -> new object':100} {'count':>8}")
     for where, n in holders(first, second).most_common(opts.top):
-        print(f"{where:80} {n:>8}")
+        print(f"{where:100} {n:>8}")
     return 0
 
 

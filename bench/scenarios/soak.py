@@ -8,6 +8,12 @@ forced garbage collection (CDP HeapProfiler.collectGarbage), the JS heap in use,
 count and the PSS of every Chromium process; and whether the page still shows "live".
 Flat memory = the least-squares slope over the second half of the run (after warm-up) in MiB
 per hour, and the growth from the first to the last quarter of the samples.
+
+The JS heap figure includes V8's compiled code, which grows for a long time as more of the
+page's scripts (Plotly, MapLibre, React) get hot, and shrinks when V8 flushes what went cold.
+So two heap snapshots, one after the first sixth of the run (warm-up) and one at the end, split
+the heap into JS objects, compiled code, DOM/native and V8 internals: a leak is JS objects (or
+DOM) growing.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from typing import Any
 
 import psutil
 
-from bench import harness, newsroom
+from bench import harness, heapdiff, newsroom
 from bench.harness import BenchRedis, log
 from bench.scenarios import wall as wall_scenario
 
@@ -82,6 +88,8 @@ def run(opts: Any) -> list[dict[str, Any]]:
             cdp.send("Performance.enable")
             log(f"wall_soak: {minutes:g} min, a sample every {every:g} s")
             start = time.monotonic()
+            snapshots: list[dict[str, Any]] = []
+            warm = minutes * 60 / 6
             cpu0 = server.cpu()
             last_cpu, last_t = cpu0, start
             while (elapsed := time.monotonic() - start) < minutes * 60:
@@ -106,19 +114,46 @@ def run(opts: Any) -> list[dict[str, Any]]:
                     "nodes_by_panel": panels,
                 })  # fmt: skip
                 last_cpu, last_t = cpu, now
+                if not snapshots and now - start >= warm:
+                    snapshots.append(_snapshot(cdp, now - start))
                 s = samples[-1]
                 log(f"wall_soak: t={s['t_s']:.0f}s server {s['server_rss_mib']} MiB "
                     f"{s['server_cpu_pct']}% | heap {s['js_heap_mib']} MiB, {s['dom_nodes']} "
                     f"nodes, chromium {s['chromium_pss_mib']} MiB | {s['link']}")  # fmt: skip
+            snapshots.append(_snapshot(cdp, time.monotonic() - start))
             browser.close()
         version = rds.version
-    rows = summarize(samples)
+    rows = summarize(samples) + snapshot_rows(snapshots)
     print(f"\nwall_soak: {minutes:g} minutes of the demo newsroom on one wall")
     print(harness.table(rows, COLUMNS))
     path = harness.write_results("wall_soak", rows, TARGETS, redis_version=version,
                                  method=__doc__ or "", extra={"samples": samples,
-                                                               "minutes": minutes})  # fmt: skip
+                                 "minutes": minutes, "heap_snapshots": snapshots})  # fmt: skip
     log(f"wrote {path}")
+    return rows
+
+
+def _snapshot(cdp: Any, at_s: float) -> dict[str, Any]:
+    kinds = heapdiff.by_kind(heapdiff.take(cdp))
+    log(f"wall_soak: heap snapshot at {at_s:.0f}s: {kinds}")
+    return {"t_s": round(at_s, 1), "mib": kinds}
+
+
+def snapshot_rows(snapshots: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """First (after warm-up) against last snapshot, per kind; the slope between the two."""
+    if len(snapshots) < 2:
+        return []
+    a, b = snapshots[0], snapshots[-1]
+    hours = (b["t_s"] - a["t_s"]) / 3600
+    rows = []
+    for kind in sorted(set(a["mib"]) | set(b["mib"])):
+        first, last = a["mib"].get(kind, 0.0), b["mib"].get(kind, 0.0)
+        rows.append({
+            "what": f"heap snapshot: {kind} (MiB, from t={a['t_s']:.0f}s)",
+            "first_mib": first, "last_mib": last, "max_mib": max(first, last),
+            "slope_mib_per_h": round((last - first) / hours, 2) if hours else None,
+            "growth_pct": round(100 * (last - first) / first, 1) if first else None,
+        })  # fmt: skip
     return rows
 
 

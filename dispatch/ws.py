@@ -141,7 +141,7 @@ class Session:
             try:
                 await self._receiver()
             except asyncio.CancelledError:
-                if not sender.done():
+                if not sender.done() or sender.cancelled():
                     raise  # the server is stopping
                 receiving.uncancel()
                 failed = sender.exception()

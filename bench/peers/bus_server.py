@@ -1,8 +1,9 @@
 """Ours, the fan-out path alone: `dispatch.bus.Bus` (one process-wide PSUBSCRIBE fanned out to
-bounded per-client queues) behind a FastAPI/Starlette websocket route that forwards each
-message as it comes, served with `dispatch.app.uvicorn_config` (our uvicorn settings:
-compression off, 64 KiB frames). This is what every live socket of the product does per
-message before its own work (the wall's rendering, a reporter's outbox read)."""
+bounded per-client queues) and a Starlette websocket that forwards each message as it comes,
+reached the way `dispatch.app.Edge` serves the reporter socket (straight from the outermost ASGI
+layer, no framework wrappers around each send), served with `dispatch.app.uvicorn_config` (our
+uvicorn settings: compression off, 64 KiB frames). This is what a live socket of the product
+does per message before its own work (a reporter's outbox read)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ import contextlib
 from collections.abc import AsyncIterator
 
 import uvicorn
-from fastapi import FastAPI, WebSocket, WebSocketDisconnect
+from fastapi import FastAPI
+from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from bench.peers.common import args
 from dispatch import db
@@ -20,7 +23,7 @@ from dispatch.bus import RESYNC, Bus
 from dispatch.settings import Settings
 
 
-def build(redis_url: str, channel: str) -> FastAPI:
+def build(redis_url: str, channel: str) -> ASGIApp:
     state: dict[str, Bus] = {}
 
     @contextlib.asynccontextmanager
@@ -37,7 +40,12 @@ def build(redis_url: str, channel: str) -> FastAPI:
 
     app = FastAPI(lifespan=lifespan)
 
-    @app.websocket("/ws")
+    async def edge(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket" and scope["path"] == "/ws":
+            await ws(WebSocket(scope, receive, send))
+        else:
+            await app(scope, receive, send)
+
     async def ws(socket: WebSocket) -> None:
         await socket.accept()
         async with state["bus"].subscribe(channel) as sub:
@@ -50,7 +58,7 @@ def build(redis_url: str, channel: str) -> FastAPI:
             finally:
                 sender.cancel()
 
-    return app
+    return edge
 
 
 async def _forward(socket: WebSocket, sub: object) -> None:
@@ -70,9 +78,7 @@ def main() -> None:
     config.backlog = 4096
     server = uvicorn.Server(config)
     if a.loop == "asyncio":
-        # As `newsroom serve` runs today (dispatch.cli: asyncio.run(app.serve(...)) awaits
-        # uvicorn.Server.serve()): the standard library's event loop.
-        asyncio.run(server.serve())
+        asyncio.run(server.serve())  # the standard library's event loop
     else:
         config.loop = "uvloop"
         server.run()

@@ -19,7 +19,6 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from redis.exceptions import RedisError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from starlette.websockets import WebSocket
 
 import dashboards
 from dispatch import api, bootstrap, db, deps, escalation, redis_server, web, ws
@@ -161,7 +160,7 @@ class Edge:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket" and scope["path"] == "/ws/reporter":
             scope["app"] = self.app
-            await ws.reporter_socket(WebSocket(scope, receive, send))
+            await ws.reporter_app(scope, receive, send)
             return
         if scope["type"] != "http":
             await self.app(scope, receive, send)

@@ -19,8 +19,9 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from bench.peers.common import args
 from dispatch import db
 from dispatch.app import uvicorn_config
-from dispatch.bus import RESYNC, Bus
+from dispatch.bus import RESYNC, Bus, Subscription
 from dispatch.settings import Settings
+from dispatch.ws import send_text
 
 
 def build(redis_url: str, channel: str) -> ASGIApp:
@@ -42,14 +43,14 @@ def build(redis_url: str, channel: str) -> ASGIApp:
 
     async def edge(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket" and scope["path"] == "/ws":
-            await ws(WebSocket(scope, receive, send))
+            await ws(WebSocket(scope, receive, send), send)
         else:
             await app(scope, receive, send)
 
-    async def ws(socket: WebSocket) -> None:
+    async def ws(socket: WebSocket, send: Send) -> None:
         await socket.accept()
         async with state["bus"].subscribe(channel) as sub:
-            sender = asyncio.create_task(_forward(socket, sub))
+            sender = asyncio.create_task(_forward(send, sub))
             try:
                 while True:
                     await socket.receive_text()
@@ -61,14 +62,12 @@ def build(redis_url: str, channel: str) -> ASGIApp:
     return edge
 
 
-async def _forward(socket: WebSocket, sub: object) -> None:
-    from dispatch.bus import Subscription
-
-    assert isinstance(sub, Subscription)
+async def _forward(send: Send, sub: Subscription) -> None:
+    """As a reporter session's sender writes (dispatch.ws.send_text)."""
     while True:
         message = await sub.get()
         if message != RESYNC:
-            await socket.send_text(message)
+            await send_text(send, message)
 
 
 def main() -> None:

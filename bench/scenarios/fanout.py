@@ -14,9 +14,9 @@ Servers (compression off, one process; all on uvloop but "ours (bus)"):
 - ours (bus) and ours (bus, uvloop): dispatch.bus.Bus → a Starlette websocket reached as
   dispatch.app.Edge reaches the reporter socket, forwarding each message, served with our
   uvicorn config (bench/peers/bus_server.py): the shared-subscriber fan-out every live socket
-  of the product sits on; `newsroom serve` runs on uvloop. The wall's own per-page work on top of it (decode, fold,
-  render, Dash set_props) is measured per wall in the cost scenario (walls 1 → 50), since a
-  county has walls by the dozen, not by the thousand.
+  of the product sits on; `newsroom serve` runs on uvloop. The wall's own per-page work on
+  top of it (decode, fold, render, Dash set_props) is measured per wall in the cost scenario
+  (walls 1 → 50), since a county has walls by the dozen, not by the thousand.
 - python-socketio + AsyncRedisManager on uvicorn
 - websockets broadcast()
 - raw-frame floor

@@ -46,6 +46,14 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
+def new_token() -> str:
+    """A random token (32 random bytes) that never starts with "-": tokens follow options on command
+    lines (`newsroom reporter --token ...`), where a leading dash reads as another option."""
+    while (token := secrets.token_urlsafe(32)).startswith("-"):
+        pass
+    return token
+
+
 async def create_token(
     r: aioredis.Redis,
     keys: Keys,
@@ -57,7 +65,7 @@ async def create_token(
     """Create a token; return (token, token_id). The token itself is never stored."""
     if role not in ROLES:
         raise InvalidInput(f"unknown role {role!r}; use one of {', '.join(ROLES)}")
-    token = token or secrets.token_urlsafe(32)
+    token = token or new_token()
     digest = hash_token(token)
     async with r.pipeline(transaction=True) as pipe:
         pipe.hset(

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 from dataclasses import dataclass, field
 
 import redis.asyncio as aioredis
@@ -44,7 +43,7 @@ def load(settings: Settings) -> Secrets:
         elif stored.get(name):
             values[name] = stored[name]
         else:
-            values[name] = stored[name] = secrets.token_urlsafe(32)
+            values[name] = stored[name] = auth.new_token()
             generated.append(name)
     if generated:
         settings.data_dir.mkdir(parents=True, exist_ok=True)

@@ -255,3 +255,11 @@ async def _token(srv: Server, role: str) -> tuple[str, str]:
     made = await auth.create_token(r, KEYS, role)
     await r.aclose()
     return made
+
+
+def test_tokens_never_start_with_a_dash() -> None:
+    """A token follows `--token` on a command line; one starting with "-" read as an option (a
+    1-in-64 chance per token before). 5,000 draws would show it almost surely."""
+    drawn = [auth.new_token() for _ in range(5000)]
+    assert not [t for t in drawn if t.startswith("-")]
+    assert len(set(drawn)) == 5000 and min(map(len, drawn)) == 43

@@ -42,6 +42,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--out", help="write results here instead of bench/results (development)")
     p.add_argument("--minutes", type=float, default=30.0, help="wall_soak: how long")
+    p.add_argument(
+        "--rate",
+        type=float,
+        default=1.0,
+        help="wall_soak: the demo's speed (10: ten minutes of news a minute)",
+    )
     opts = p.parse_args(argv)
     unknown = [s for s in opts.scenarios if s not in SCENARIOS]
     if unknown:

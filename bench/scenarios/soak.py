@@ -73,7 +73,9 @@ def run(opts: Any) -> list[dict[str, Any]]:
     every = 5.0 if minutes <= 5 else 30.0
     samples: list[dict[str, Any]] = []
     with BenchRedis() as rds, sync_playwright() as pw:
-        server = newsroom.serve(rds.url, name="newsroom up (demo)", command=("up",))
+        rate = float(getattr(opts, "rate", 1.0))
+        command = ("up",) if rate == 1.0 else ("up", "--rate", f"{rate:g}")
+        server = newsroom.serve(rds.url, name=f"newsroom up (demo x{rate:g})", command=command)
         with server:
             key = harness.arun(wall_scenario._wall_token(rds.url))
             browser = pw.chromium.launch(
@@ -124,11 +126,12 @@ def run(opts: Any) -> list[dict[str, Any]]:
             browser.close()
         version = rds.version
     rows = summarize(samples) + snapshot_rows(snapshots)
-    print(f"\nwall_soak: {minutes:g} minutes of the demo newsroom on one wall")
+    print(f"\nwall_soak: {minutes:g} minutes of the demo newsroom (x{rate:g}) on one wall")
     print(harness.table(rows, COLUMNS))
     path = harness.write_results("wall_soak", rows, TARGETS, redis_version=version,
                                  method=__doc__ or "", extra={"samples": samples,
-                                 "minutes": minutes, "heap_snapshots": snapshots})  # fmt: skip
+                                 "minutes": minutes, "rate": rate,
+                                 "heap_snapshots": snapshots})  # fmt: skip
     log(f"wrote {path}")
     return rows
 

@@ -123,6 +123,52 @@ def holders(old: dict[str, Any], new: dict[str, Any]) -> Counter[str]:
     return out
 
 
+def growing(old: dict[str, Any], new: dict[str, Any], top: int = 3) -> list[str]:
+    """The old objects that gained the most new children, each with what holds it (a few
+    levels of retainers): where a leak's array or map lives."""
+    fields = old["snapshot"]["meta"]["node_fields"]
+    before = set(old["nodes"][fields.index("id") :: len(fields)])
+    meta = new["snapshot"]["meta"]
+    nf, ef = meta["node_fields"], meta["edge_fields"]
+    nw, ew = len(nf), len(ef)
+    ntypes, etypes = meta["node_types"][0], meta["edge_types"][0]
+    nodes, edges, strings = new["nodes"], new["edges"], new["strings"]
+    i_type, i_name, i_id, i_edges = (nf.index(k) for k in ("type", "name", "id", "edge_count"))
+    e_type, e_name, e_to = (ef.index(k) for k in ("type", "name_or_index", "to_node"))
+    gained: Counter[int] = Counter()
+    parents: dict[int, list[tuple[int, str]]] = {}
+    e = 0
+    for base in range(0, len(nodes), nw):
+        count = nodes[base + i_edges]
+        for k in range(e, e + count * ew, ew):
+            kind = etypes[edges[k + e_type]]
+            if kind == "weak":
+                continue
+            to = edges[k + e_to]
+            name = edges[k + e_name]
+            label = strings[name] if kind in ("property", "internal", "context") else f"[{name}]"
+            parents.setdefault(to, []).append((base, f"{kind}:{str(label)[:24]}"))
+            if nodes[base + i_id] in before and nodes[to + i_id] not in before:
+                gained[base] += 1
+        e += count * ew
+
+    def name(base: int) -> str:
+        return _label(ntypes[nodes[base + i_type]], strings[nodes[base + i_name]])[:50]
+
+    out = []
+    for base, n in gained.most_common(top):
+        chain, at, seen = [], base, {base}
+        for _ in range(8):
+            up = [(p, how) for p, how in parents.get(at, []) if p not in seen]
+            if not up:
+                break
+            at, how = up[0]
+            seen.add(at)
+            chain.append(f"{how} of {name(at)}")
+        out.append(f"{name(base)} gained {n}: held as " + " <- ".join(chain))
+    return out
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rate", type=float, default=10.0, help="demo speed (default 10x)")
@@ -165,6 +211,9 @@ def main() -> int:
     for label in grown[: opts.top]:
         print(f"{label:64} {c2[label] - c1[label]:>+9} "
               f"{(s2[label] - s1[label]) / 1024:>+9.1f} {c2[label]:>8}")  # fmt: skip
+    print("\nthe old objects that gained the most new ones:")
+    for line in growing(first, second):
+        print("  " + line)
     print(f"\n{'old holder .edge -> new object':100} {'count':>8}")
     for where, n in holders(first, second).most_common(opts.top):
         print(f"{where:100} {n:>8}")

@@ -175,6 +175,7 @@ def main() -> int:
     ap.add_argument("--warmup", type=float, default=2.0, help="minutes before the first snapshot")
     ap.add_argument("--minutes", type=float, default=3.0, help="minutes between the snapshots")
     ap.add_argument("--top", type=int, default=25)
+    ap.add_argument("--panels", default="", help="only these wall panels (the kiosk option)")
     opts = ap.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -188,8 +189,9 @@ def main() -> int:
                 headless=True,
             )
             page = browser.new_page(viewport={"width": 1920, "height": 1080})
-            page.goto(f"http://127.0.0.1:{server.port}/wall?key={key}")
-            page.wait_for_selector("#wall-tasks", state="attached", timeout=60_000)
+            panels = f"&panels={opts.panels}" if opts.panels else ""
+            page.goto(f"http://127.0.0.1:{server.port}/wall?key={key}{panels}")
+            page.wait_for_selector("#wall-link", state="attached", timeout=60_000)
             cdp = page.context.new_cdp_session(page)
             log(f"heapdiff: warming up {opts.warmup:g} min at {opts.rate:g}x")
             time.sleep(opts.warmup * 60)

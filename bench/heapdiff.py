@@ -35,9 +35,6 @@ def take(cdp: Any) -> dict[str, Any]:
     return json.loads("".join(chunks))  # type: ignore[no-any-return]
 
 
-JS_HOLDERS = ("object", "closure", "array")  # JavaScript's own objects, not V8's internals
-
-
 def _label(kind: str, name: str) -> str:
     return f"{kind}:{name[:60]}" if kind in ("object", "closure", "native") else kind
 
@@ -82,45 +79,6 @@ def groups(data: dict[str, Any]) -> tuple[Counter[str], Counter[str]]:
         count[label] += 1
         size[label] += nodes[base + i_size]
     return count, size
-
-
-def holders(old: dict[str, Any], new: dict[str, Any]) -> Counter[str]:
-    """Where the objects that are new in `new` hang off objects that were there in `old`: the
-    count of new objects per (old holder, edge name) — a leak's root grows here."""
-
-    def ids(data: dict[str, Any]) -> list[int]:
-        fields = data["snapshot"]["meta"]["node_fields"]
-        w, i = len(fields), fields.index("id")
-        return data["nodes"][i::w]  # type: ignore[no-any-return]
-
-    before = set(ids(old))
-    meta = new["snapshot"]["meta"]
-    nf, ef = meta["node_fields"], meta["edge_fields"]
-    nw, ew = len(nf), len(ef)
-    ntypes, etypes = meta["node_types"][0], meta["edge_types"][0]
-    nodes, edges, strings = new["nodes"], new["edges"], new["strings"]
-    i_type, i_name, i_id, i_edges = (nf.index(k) for k in ("type", "name", "id", "edge_count"))
-    e_type, e_name, e_to = (ef.index(k) for k in ("type", "name_or_index", "to_node"))
-    out: Counter[str] = Counter()
-    e = 0
-    for base in range(0, len(nodes), nw):
-        count = nodes[base + i_edges]
-        if nodes[base + i_id] in before and ntypes[nodes[base + i_type]] in JS_HOLDERS:
-            holder = _label(ntypes[nodes[base + i_type]], strings[nodes[base + i_name]])
-            for k in range(e, e + count * ew, ew):
-                to = edges[k + e_to]
-                if nodes[to + i_id] in before or etypes[edges[k + e_type]] == "weak":
-                    continue
-                kind = etypes[edges[k + e_type]]
-                name = edges[k + e_name]
-                edge = (
-                    strings[name]
-                    if kind in ("property", "internal", "context", "shortcut")
-                    else "[]"
-                )
-                out[f"{holder} .{edge[:30]}"] += 1
-        e += count * ew
-    return out
 
 
 def growing(old: dict[str, Any], new: dict[str, Any], top: int = 3) -> list[str]:
@@ -183,16 +141,7 @@ def main() -> int:
         command = ("up", "--rate", str(opts.rate))
         with newsroom.serve(rds.url, name="newsroom up (demo)", command=command) as server:
             key = harness.arun(wall_scenario._wall_token(rds.url))
-            browser = pw.chromium.launch(
-                executable_path=wall_scenario._chromium(),
-                args=wall_scenario.CHROMIUM_ARGS,
-                headless=True,
-            )
-            page = browser.new_page(viewport={"width": 1920, "height": 1080})
-            panels = f"&panels={opts.panels}" if opts.panels else ""
-            page.goto(f"http://127.0.0.1:{server.port}/wall?key={key}{panels}")
-            page.wait_for_selector("#wall-link", state="attached", timeout=60_000)
-            cdp = page.context.new_cdp_session(page)
+            browser, _, cdp = wall_scenario.open_wall(pw, server.port, key, opts.panels)
             log(f"heapdiff: warming up {opts.warmup:g} min at {opts.rate:g}x")
             time.sleep(opts.warmup * 60)
             first = take(cdp)
@@ -214,11 +163,8 @@ def main() -> int:
         print(f"{label:64} {c2[label] - c1[label]:>+9} "
               f"{(s2[label] - s1[label]) / 1024:>+9.1f} {c2[label]:>8}")  # fmt: skip
     print("\nthe old objects that gained the most new ones:")
-    for line in growing(first, second):
+    for line in growing(first, second, top=opts.top):
         print("  " + line)
-    print(f"\n{'old holder .edge -> new object':100} {'count':>8}")
-    for where, n in holders(first, second).most_common(opts.top):
-        print(f"{where:100} {n:>8}")
     return 0
 
 

@@ -78,15 +78,7 @@ def run(opts: Any) -> list[dict[str, Any]]:
         server = newsroom.serve(rds.url, name=f"newsroom up (demo x{rate:g})", command=command)
         with server:
             key = harness.arun(wall_scenario._wall_token(rds.url))
-            browser = pw.chromium.launch(
-                executable_path=wall_scenario._chromium(),
-                args=wall_scenario.CHROMIUM_ARGS,
-                headless=True,
-            )
-            page = browser.new_page(viewport={"width": 1920, "height": 1080})
-            page.goto(f"http://127.0.0.1:{server.port}/wall?key={key}")
-            page.wait_for_selector("#wall-tasks", state="attached", timeout=60_000)
-            cdp = page.context.new_cdp_session(page)
+            browser, page, cdp = wall_scenario.open_wall(pw, server.port, key)
             cdp.send("Performance.enable")
             log(f"wall_soak: {minutes:g} min, a sample every {every:g} s")
             start = time.monotonic()

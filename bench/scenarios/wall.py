@@ -156,6 +156,17 @@ def run(opts: Any) -> list[dict[str, Any]]:
     return rows
 
 
+def open_wall(pw: Any, port: int, key: str, panels: str = "") -> tuple[Any, Any, Any]:
+    """A headless Chromium showing /wall at 1920x1080 (only `panels`, if given), once its
+    live header is there; returns (browser, page, a CDP session on the page)."""
+    browser = pw.chromium.launch(executable_path=_chromium(), args=CHROMIUM_ARGS, headless=True)
+    page = browser.new_page(viewport={"width": 1920, "height": 1080})
+    only = f"&panels={panels}" if panels else ""
+    page.goto(f"http://127.0.0.1:{port}/wall?key={key}{only}")
+    page.wait_for_selector("#wall-link", state="attached", timeout=60_000)
+    return browser, page, page.context.new_cdp_session(page)
+
+
 def _browser_cpu() -> float:
     """CPU seconds of every Chromium process under this one."""
     import psutil

@@ -41,19 +41,39 @@ def story(event: schema.Story, now: int) -> schema.Story:
 def traffic(windows: list[schema.Traffic], now: int) -> list[schema.Traffic]:
     """Traffic as the newsroom sees it: the website's story views as nginx access-log lines
     (read back by the log tailer's parser, split by where the readers came from), everything
-    else as one signed analytics push."""
-    logged = [w for w in windows if w.channel == "web" and w.story_id and w.views]
-    pushed = [w for w in windows if w not in logged]
+    else as signed analytics pushes (one, unless the windows are more than one delivery may
+    carry)."""
+    logged: list[schema.Traffic] = []
+    pushed: list[schema.Traffic] = []
+    for w in windows:
+        (logged if w.channel == "web" and w.story_id and w.views else pushed).append(w)
     out: list[schema.Traffic] = []
     if logged:
         _, counted = accesslog.count_views(_log_lines(logged), _RULES)
         out.extend(counted)
-    if pushed:
-        items = [w.model_dump(exclude={"type", "v"}, exclude_none=True) for w in pushed]
-        body = json.dumps({"type": "traffic", "v": 1, "items": items, "sent_at": now}).encode()
+    for body in _pushes(pushed, now):
         signing.verify(SIM_SECRET, body, signing.sign(SIM_SECRET, body))
         out.extend(webhooks.parse_traffic(body, now))
     return out
+
+
+def _pushes(windows: list[schema.Traffic], now: int) -> Iterator[bytes]:
+    """The windows as analytics deliveries, each within what /ingest/traffic takes (at most
+    MAX_WINDOWS windows and MAX_BODY_BYTES bytes), as a sender batching its pushes would."""
+    head, tail = b'{"type": "traffic", "v": 1, "items": [', b'], "sent_at": %d}' % now
+    items: list[bytes] = []
+    size = empty = len(head) + len(tail)
+    for w in windows:
+        item = json.dumps(w.model_dump(exclude={"type", "v"}, exclude_none=True)).encode()
+        if items and (
+            len(items) == webhooks.MAX_WINDOWS or size + len(item) > webhooks.MAX_BODY_BYTES
+        ):
+            yield head + b", ".join(items) + tail
+            items, size = [], empty
+        items.append(item)
+        size += len(item) + 2  # and its separator
+    if items:
+        yield head + b", ".join(items) + tail
 
 
 _RULES = accesslog.Rules()

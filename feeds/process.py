@@ -16,6 +16,7 @@ import inspect
 import logging
 import signal
 from collections.abc import Iterable, Iterator
+from typing import TypedDict, Unpack
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
@@ -51,20 +52,23 @@ def _stop_on_signals(stop: asyncio.Event) -> Iterator[None]:
             loop.remove_signal_handler(sig)
 
 
-async def main(
-    settings: Settings,
-    redis_url: str,
-    seed: int = 1,
-    rate: float = 1.0,
-    duration_s: float | None = None,
-) -> int:
+class RunOptions(TypedDict, total=False):
+    """The options `main` (`newsroom feeds`) and `simulate` (`newsroom simulate`) share."""
+
+    seed: int  # the simulator's: same seed, same newsroom (default 1)
+    rate: float  # the simulator's speed-up (default 1.0)
+    duration_s: float | None  # stop after this many seconds (default None: at Ctrl-C)
+
+
+async def main(settings: Settings, redis_url: str, **options: Unpack[RunOptions]) -> int:
     """`newsroom feeds`: the collectors the feeds config names, plus the derived alerts. The
     config is NEWSROOM_FEEDS_CONFIG (`--config`), else NEWSROOM_DATA_DIR/feeds.toml if it
     exists; with neither, the simulator (`seed`, `rate`), as `newsroom simulate` runs it.
     Runs until Ctrl-C (or `duration_s`); returns the exit status."""
     path = config.default_path(settings.feeds_config, settings.data_dir)
     if path is None:
-        return await simulate(settings, redis_url, seed=seed, rate=rate, duration_s=duration_s)
+        return await simulate(settings, redis_url, **options)
+    duration_s = options.get("duration_s")
     return await run_config(settings, redis_url, config.load(path), duration_s=duration_s)
 
 
@@ -180,15 +184,11 @@ def _print_change(beat: Heartbeat, before: str) -> None:
         )
 
 
-async def simulate(
-    settings: Settings,
-    redis_url: str,
-    seed: int = 1,
-    rate: float = 1.0,
-    duration_s: float | None = None,
-) -> int:
+async def simulate(settings: Settings, redis_url: str, **options: Unpack[RunOptions]) -> int:
     """`newsroom simulate`: run the simulator until Ctrl-C (or `duration_s`), printing a
     progress line about every 10 s. Returns the exit status."""
+    seed, rate = options.get("seed", 1), options.get("rate", 1.0)
+    duration_s = options.get("duration_s")
     r = db.connect(redis_url)
     keys = Keys(settings.tenant)
     stop = asyncio.Event()

@@ -2,23 +2,29 @@
 
 `run_simulator` (`newsroom simulate`, the demo data of `newsroom up`) and `SimulatorCollector`
 (`kind = "simulator"` in a feeds config) register the simulated reporters, then step the model
-(feeds/simulator.py) in real time and write each event through dispatch's services, as any feed
-would. The commands that run them, and print their progress, are in feeds/process.py.
+(feeds/simulator.py) in real time and write its events through dispatch's services, as any feed
+would, in order. A run of consecutive fixes is one round trip (`reporters.apply_fixes`, as the
+tracker ingest writes a request's fixes), and so is a run of traffic windows (one MULTI,
+`stories.record_traffic_batch`); duty changes and story updates are one round trip each. The
+commands that run them, and print their progress, are in feeds/process.py.
 
 Redis being away is a normal condition here, not a crash: events wait in a bounded backlog and
 are retried after a back-off. Fixes, duty changes and story updates are idempotent, so a retry
-is safe; a traffic window adds to a counter, so it is tried at most once.
+is safe; a traffic window adds to a counter, so it is tried at most once (a run of them that
+meets a Redis error is dropped).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
@@ -42,9 +48,11 @@ MIN_TICK_S = 0.05
 MAX_STEP_S = 60.0  # after a long stall (a sleeping laptop) skip ahead rather than replay a burst
 BACKOFF_S = (0.5, 5.0)
 MAX_BACKLOG = 50_000
+MAX_BATCH = 500  # events in one round trip (a run of fixes or of traffic windows)
 PROGRESS_EVERY_S = 10.0
 HEARTBEAT_EVERY_S = 2.0  # run_simulator's heartbeat (a collector's is after every step)
 _REDIS_DOWN = (RedisError, OSError)
+_E = TypeVar("_E", Location, Traffic)
 
 
 @dataclass
@@ -90,18 +98,46 @@ async def backfill(r: aioredis.Redis, keys: Keys, history: list[Traffic]) -> int
     return written
 
 
-async def write(r: aioredis.Redis, keys: Keys, event: SimEvent) -> None:
-    """Write one simulator event through the service that owns its state."""
+async def write(r: aioredis.Redis, keys: Keys, events: Sequence[SimEvent]) -> None:
+    """Write a run of simulator events of one kind (see `_run`) through the service that owns
+    their state: fixes in one round trip, traffic windows in one MULTI, anything else one at a
+    time. NewsroomError if the service refuses one; fixes before and after a refused one may
+    have been applied (a fix is idempotent), while a refused traffic run writes nothing."""
     # Through the sources' real formats and parsers (feeds/formats.py), as a real feed would.
-    if isinstance(event, Location):
-        fix = formats.location(event, tracker_device(event.reporter_id))
-        await reporter_service.apply_fix(r, keys, fix)
-    elif isinstance(event, Duty):
-        await reporter_service.set_duty(r, keys, event.reporter_id, event.on_duty)
-    elif isinstance(event, Story):
-        await story_service.upsert_story(r, keys, formats.story(event, now_ms()))
+    head = events[0]
+    if isinstance(head, Location):
+        located = _only(Location, events)
+        fixes = [formats.location(e, tracker_device(e.reporter_id)) for e in located]
+        await reporter_service.apply_fixes(r, keys, fixes)
+    elif isinstance(head, Traffic):
+        windows = formats.traffic(list(_only(Traffic, events)), now_ms())
+        await story_service.record_traffic_batch(r, keys, windows)
     else:
-        await story_service.record_traffic_batch(r, keys, formats.traffic([event], now_ms()))
+        for event in events:
+            if isinstance(event, Duty):
+                await reporter_service.set_duty(r, keys, event.reporter_id, event.on_duty)
+            elif isinstance(event, Story):
+                await story_service.upsert_story(r, keys, formats.story(event, now_ms()))
+            else:
+                raise TypeError(f"write: a {event.type} event in a run of {head.type}")
+
+
+def _only(kind: type[_E], events: Sequence[SimEvent]) -> Iterable[_E]:
+    for event in events:
+        if not isinstance(event, kind):
+            raise TypeError(f"write: a {event.type} event in a run of {kind.__name__}")
+        yield event
+
+
+def _run(backlog: deque[SimEvent]) -> list[SimEvent]:
+    """The events at the head of the backlog that are written together: its fixes up to the
+    next other event, or its traffic windows likewise (at most MAX_BATCH), else the head alone.
+    Runs never reach past another event, so every event is written in the model's order."""
+    head = backlog[0]
+    if not isinstance(head, Location | Traffic):
+        return [head]
+    same = itertools.takewhile(lambda e: type(e) is type(head), backlog)
+    return list(itertools.islice(same, MAX_BATCH))
 
 
 async def run_simulator(
@@ -153,17 +189,13 @@ async def run_simulator(
             dt = 0.0 if last_step is None else min(tick_began - last_step, MAX_STEP_S)
             last_step = tick_began
             backlog.extend(model.step(now_ms(), dt))
-            while len(backlog) > MAX_BACKLOG:  # oldest first: a newer fix or story supersedes it
-                backlog.popleft()
-                stats.dropped += 1
+            # Oldest first past the bound: a newer fix or story supersedes it.
+            _drop(backlog, len(backlog) - MAX_BACKLOG, stats)
             ready = await _drain(r, keys, backlog, stats)
             backoff, error = 0.0, ""
         except _REDIS_DOWN as exc:
             stats.errors += 1
             error = f"Redis error: {exc}"
-            if backlog and isinstance(backlog[0], Traffic):
-                backlog.popleft()  # it may have been counted before the error: never twice
-                stats.dropped += 1
             backoff = min(max(backoff * 2, BACKOFF_S[0]), BACKOFF_S[1])
             log.warning(
                 "simulator: Redis error (%s); %d events waiting; retrying in %.1f s",
@@ -198,19 +230,40 @@ async def run_simulator(
 
 
 async def _drain(r: aioredis.Redis, keys: Keys, backlog: deque[SimEvent], stats: Progress) -> bool:
-    """Write the backlog in order. Return False if a reporter has vanished (the database was
-    flushed under us), so the roster is registered again."""
-    still_registered = True
+    """Write the backlog in order, a run of fixes or traffic windows a round trip. Return False
+    if a reporter has vanished (the database was flushed under us), so the roster is registered
+    again. A Redis error ends it: the events not written stay in the backlog, except a traffic
+    run, which may have been counted already and is dropped (never counted twice)."""
+    still_registered, alone = True, 0
     while backlog:
+        run = [backlog[0]] if alone else _run(backlog)
+        alone = max(0, alone - 1)
         try:
-            await write(r, keys, backlog[0])
-            stats.events += 1
-        except NewsroomError as exc:  # the service refused it: retrying would not help
-            log.warning("simulator: %s refused: %s", backlog[0].type, exc.text)
+            await write(r, keys, run)
+            stats.events += len(run)
+        except NewsroomError as exc:  # the service refused one: retrying would not help
+            if len(run) > 1:  # again one at a time, so the refusal falls on its event alone
+                alone = len(run)  # (safe: fixes are idempotent, a refused traffic run wrote none)
+                continue
+            log.warning("simulator: %s refused: %s", run[0].type, exc.text)
             stats.dropped += 1
             still_registered = still_registered and not isinstance(exc, NotFound)
-        backlog.popleft()
+        except _REDIS_DOWN:
+            if isinstance(run[0], Traffic):
+                _drop(backlog, len(run), stats)
+            raise
+        _drop(backlog, len(run))
     return still_registered
+
+
+def _drop(backlog: deque[SimEvent], n: int, stats: Progress | None = None) -> None:
+    """Take the first `n` events (if positive) off the backlog; with `stats`, count them as
+    dropped."""
+    n = max(0, n)
+    for _ in range(n):
+        backlog.popleft()
+    if stats is not None:
+        stats.dropped += n
 
 
 class SimulatorCollector:
@@ -250,20 +303,14 @@ class SimulatorCollector:
                 seed, start_ms=now_ms(), rate=rate, reporters=reporters, stories=stories
             )
         stats = Progress()
-        try:
-            if not self._ready:
-                await register(r, keys, self._model.roster())
-                await backfill(r, keys, self._model.history(now_ms()))
-                self._ready = True
-            began = time.monotonic()
-            dt = 0.0 if self._last is None else min(began - self._last, MAX_STEP_S)
-            self._last = began
-            self._backlog.extend(self._model.step(now_ms(), dt))
-            while len(self._backlog) > MAX_BACKLOG:
-                self._backlog.popleft()
-            self._ready = await _drain(r, keys, self._backlog, stats)
-        except _REDIS_DOWN:
-            if self._backlog and isinstance(self._backlog[0], Traffic):
-                self._backlog.popleft()  # it may have been counted before the error: never twice
-            raise
+        if not self._ready:
+            await register(r, keys, self._model.roster())
+            await backfill(r, keys, self._model.history(now_ms()))
+            self._ready = True
+        began = time.monotonic()
+        dt = 0.0 if self._last is None else min(began - self._last, MAX_STEP_S)
+        self._last = began
+        self._backlog.extend(self._model.step(now_ms(), dt))
+        _drop(self._backlog, len(self._backlog) - MAX_BACKLOG)
+        self._ready = await _drain(r, keys, self._backlog, stats)
         return stats.events

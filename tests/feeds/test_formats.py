@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from dispatch import schema
-from feeds import formats
+from feeds import formats, webhooks
 from feeds.sim_content import tracker_device
 
 NOW = 1_795_700_000_000
@@ -38,6 +38,26 @@ def test_traffic_through_the_analytics_push_and_the_access_log_adds_up_the_same(
     assert {t.via for t in web} == {"search", "direct", "other"}
     assert {(t.story_id, t.window_start) for t in web} == {("s-8", minute)}
     assert sum(t.views for t in web) == 17
+
+
+def test_more_traffic_than_one_push_may_carry_goes_as_several_pushes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    minute = NOW - NOW % 60_000 - 60_000
+    windows = [
+        schema.Traffic(story_id=f"s-{n}", channel="app", window_start=minute, views=n, shares=1)
+        for n in range(1, 1501)
+    ]
+    bodies: list[bytes] = []
+    parse = webhooks.parse_traffic
+
+    def spy(body: bytes, now: int) -> list[schema.Traffic]:
+        bodies.append(body)
+        return parse(body, now)  # which refuses a body over either limit
+
+    monkeypatch.setattr(webhooks, "parse_traffic", spy)
+    assert formats.traffic(windows, NOW) == windows
+    assert len(bodies) > 1 and max(len(b) for b in bodies) > webhooks.MAX_BODY_BYTES * 0.9
 
 
 @pytest.mark.parametrize("reporter", ["r-sim-01", "r-sim-02"])

@@ -3,22 +3,27 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import shutil
 import tempfile
-from collections.abc import Callable, Coroutine, Iterator
+from collections import deque
+from collections.abc import Callable, Coroutine, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from dispatch import db, reporters, stories
+from dispatch import db, reporters, schema, stories
 from dispatch.clock import now_ms
 from dispatch.keys import Keys
 from dispatch.redis_server import EmbeddedRedis
 from dispatch.settings import Settings
 from feeds import process
-from feeds.run import run_simulator
+from feeds import run as sim_run
+from feeds.run import SimulatorCollector, run_simulator
+from feeds.sim_content import profile
+from feeds.simulator import SimEvent
 
 Run = Callable[[Coroutine[Any, Any, Any]], Any]
 KEYS = Keys("simtest")
@@ -136,3 +141,126 @@ def test_main_prints_progress(
     assert "http://127.0.0.1:8050" in out[0], "it says where to point a browser"
     assert any(line.startswith("simulate: ") and "events written" in line for line in out[1:-1])
     assert "events written" in out[-1]
+
+
+def test_a_tick_with_many_fixes_writes_them_all_in_one_round_trip(
+    redis_url: str, run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first tick of 300 reporters: every on-duty reporter's first fix, in one
+    `apply_fixes` (one pipelined round trip), and every one of them lands."""
+    batches: list[list[str]] = []
+    real_apply_fixes = reporters.apply_fixes
+
+    async def spy(r: Any, keys: Keys, fixes: Sequence[schema.Location], *a: Any, **kw: Any) -> Any:
+        batches.append([f.reporter_id for f in fixes])
+        return await real_apply_fixes(r, keys, fixes, *a, **kw)
+
+    async def one_at_a_time(*_: Any, **__: Any) -> bool:
+        raise AssertionError("the simulator wrote a fix on its own")
+
+    monkeypatch.setattr(reporters, "apply_fixes", spy)
+    monkeypatch.setattr(reporters, "apply_fix", one_at_a_time)
+
+    async def scenario() -> None:
+        r = db.connect(redis_url)
+        try:
+            written = await SimulatorCollector(seed=11, reporters=300).step(r, KEYS)
+            roster = await reporters.all_reporters(r, KEYS)
+            on_duty = {p["reporter_id"] for p in roster if p["on_duty"]}
+            assert len(roster) == 300 and len(on_duty) > 200
+            assert len(batches) == 1, "one round trip for the tick's fixes"
+            assert sorted(batches[0]) == sorted(on_duty)
+            assert set(await r.zrange(KEYS.reporter_geo, 0, -1)) == on_duty
+            assert all(p["fix_ts"] for p in roster if p["reporter_id"] in on_duty)
+            for rid in on_duty:
+                assert await r.xlen(KEYS.trail(rid)) == 1
+            # Every event of the tick was written: a duty state per reporter, the board, the fixes.
+            assert written == 300 + len(await stories.all_stories(r, KEYS)) + len(on_duty)
+        finally:
+            await r.aclose()
+
+    run(scenario())
+
+
+def test_batched_writes_keep_the_order_the_nudges_and_each_refusal_to_its_event(
+    redis_url: str, run: Run, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Runs of fixes and of traffic windows are written a run a round trip, in the model's
+    order. A refused fix (an unknown reporter, a clock an hour ahead) is dropped alone, the
+    others in its run land, and no nudge is published twice."""
+    now = now_ms()
+    t0, minute = now - now % 1000 - 120_000, now - now % 60_000 - 60_000  # trackers send seconds
+
+    def fix(i: int, reporter: str = "") -> schema.Location:
+        ts = now + 3_600_000 if reporter == "future" else t0 + i * 1000
+        rid = reporter if reporter not in ("", "future") else f"r-sim-{i % 5 + 1:02d}"
+        return schema.Location(
+            reporter_id=rid, lat=27.7 + i * 1e-4, lon=112.5, ts=ts, received_at=ts, source="sim"
+        )
+
+    traffic = [
+        schema.Traffic(story_id="s-sim-01", channel=ch, window_start=minute, views=10 + n)
+        for n, ch in enumerate(["web", "app", "wechat", "web", "weibo"] * 8)
+    ]
+    story = schema.Story(story_id="s-sim-01", title="t", stage="lead", updated_at=now, source="sim")
+    events: list[SimEvent] = [
+        *(fix(i, "r-nobody" if i == 10 else "") for i in range(25)),  # NotFound: others applied
+        story,
+        *(fix(i, "future" if i == 35 else "") for i in range(25, 50)),  # the whole run refused
+        schema.Duty(reporter_id="r-sim-01", on_duty=False, at=now),
+        *traffic,
+        *(fix(i) for i in range(50, 60) if i % 5),  # not r-sim-01, who is off duty now
+    ]
+    good = [e for e in events if isinstance(e, schema.Location)]
+    good = [f for f in good if f.reporter_id != "r-nobody" and f.ts < now]
+
+    async def scenario() -> tuple[bool, sim_run.Progress, list[dict[str, Any]]]:
+        r = db.connect(redis_url)
+        pubsub = r.pubsub()
+        try:
+            await sim_run.register(r, KEYS, [profile(n) for n in range(1, 6)])
+            await pubsub.subscribe(KEYS.live_channel)
+            stats = sim_run.Progress()
+            backlog = deque(events)
+            registered = await sim_run._drain(r, KEYS, backlog, stats)
+            assert not backlog
+            nudges = []
+            while message := await pubsub.get_message(timeout=1):
+                if message["type"] == "message":
+                    nudges.append(json.loads(message["data"]))
+            for n in range(1, 6):
+                rid = f"r-sim-{n:02d}"
+                assert await r.xlen(KEYS.trail(rid)) == sum(f.reporter_id == rid for f in good)
+            assert set(await r.zrange(KEYS.reporter_geo, 0, -1)) == {
+                f"r-sim-{n:02d}" for n in range(2, 6)
+            }, "r-sim-01 went off duty after its fixes"
+            stored = {ch: await r.hgetall(KEYS.traffic_minute(ch)) for ch in ("web", "app")}
+            assert int(stored["web"][str(minute)]) == sum(
+                t.views for t in traffic[::5] + traffic[3::5]
+            )
+            assert int(stored["app"][str(minute)]) == sum(t.views for t in traffic[1::5])
+            return registered, stats, nudges
+        finally:
+            await pubsub.aclose()
+            await r.aclose()
+
+    with caplog.at_level(logging.WARNING, logger="feeds.run"):
+        registered, stats, nudges = run(scenario())
+    assert not registered, "an unknown reporter means the roster is registered again"
+    assert (stats.events, stats.dropped) == (len(events) - 2, 2)
+    refusals = [m for m in caplog.messages if "refused" in m]
+    assert len(refusals) == 2
+    assert "no reporter r-nobody" in refusals[0] and "in the future" in refusals[1]
+    # The live nudges: every fix once, in order, and the other events where they happened.
+    assert [(n["reporter_id"], n["ts"]) for n in nudges if n["type"] == "location"] == [
+        (f.reporter_id, f.ts) for f in good
+    ]
+    kinds = [n["type"] for n in nudges]
+    assert kinds.index("story") == 24  # after the first run's 24 fixes
+    assert kinds.index("duty") == 24 + 1 + 24
+    assert kinds.index("traffic") > kinds.index("duty")
+    assert kinds[-8:] == ["location"] * 8
+    # A traffic run's nudges sum it per channel and minute, which the wall folds in alike.
+    for ch in ("web", "app", "wechat", "weibo"):
+        nudged = sum(n["views"] for n in nudges if n["type"] == "traffic" and n["channel"] == ch)
+        assert nudged == sum(t.views for t in traffic if t.channel == ch)

@@ -202,6 +202,7 @@ def uvicorn_config(app: ASGIApp, settings: Settings) -> uvicorn.Config:
         app,
         host=settings.host,
         port=settings.port,
+        ws="websockets-sansio",  # dispatch.frames writes frames directly beneath this one
         ws_max_size=64 * 1024,
         ws_per_message_deflate=False,
         ws_ping_interval=60.0,

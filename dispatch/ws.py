@@ -21,6 +21,7 @@ from dispatch import auth, escalation, ratelimit, reporters, schema, tasks
 from dispatch.auth import Principal
 from dispatch.clock import now_ms
 from dispatch.errors import InvalidInput, NewsroomError, RateLimited, Unauthorized
+from dispatch.frames import TextFrames
 from dispatch.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -74,16 +75,6 @@ async def _hello(ws: WebSocket, rt: Runtime) -> tuple[Principal, schema.Hello]:
     return who, hello
 
 
-async def send_text(send: Send, text: str) -> None:
-    """One text frame, straight to the server's ASGI `send`. Starlette's WebSocket.send_text
-    would add a fifth to the CPU of each delivery (its state checks and exception wrapper);
-    text frames do not change the socket's state, so only the error is translated here."""
-    try:
-        await send({"type": "websocket.send", "text": text})
-    except OSError:  # uvicorn: ClientDisconnected
-        raise WebSocketDisconnect(code=1006) from None
-
-
 async def reporter_app(scope: Scope, receive: Receive, send: Send) -> None:
     """The ASGI app of /ws/reporter (dispatch.app.Edge routes the path here directly)."""
     await reporter_socket(WebSocket(scope, receive, send), send)
@@ -124,7 +115,7 @@ class Session:
     outbox holds when the bus nudges it. When either ends, both end."""
 
     def __init__(self, ws: WebSocket, send: Send, rt: Runtime, who: Principal) -> None:
-        self.ws, self.raw_send, self.rt, self.who = ws, send, rt, who
+        self.ws, self.frames, self.rt, self.who = ws, TextFrames(send), rt, who
         self.rid = who.subject
         self.last_sent: str | None = None
         self.inflight: list[str] = []  # cursors sent and not yet acknowledged, oldest first
@@ -133,8 +124,10 @@ class Session:
 
     async def send(self, payload: dict[str, Any] | str) -> None:
         text = payload if isinstance(payload, str) else json.dumps(payload, ensure_ascii=False)
+        if self.frames.write_now(text):
+            return
         async with asyncio.timeout(SEND_TIMEOUT_S):  # wait_for would wrap each send in a Task
-            await send_text(self.raw_send, text)
+            await self.frames.send_text(text)
 
     async def run(self, resume: str | None) -> None:
         rt = self.rt

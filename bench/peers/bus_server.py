@@ -20,8 +20,8 @@ from bench.peers.common import args
 from dispatch import db
 from dispatch.app import uvicorn_config
 from dispatch.bus import RESYNC, Bus, Subscription
+from dispatch.frames import TextFrames
 from dispatch.settings import Settings
-from dispatch.ws import send_text
 
 
 def build(redis_url: str, channel: str) -> ASGIApp:
@@ -50,7 +50,7 @@ def build(redis_url: str, channel: str) -> ASGIApp:
     async def ws(socket: WebSocket, send: Send) -> None:
         await socket.accept()
         async with state["bus"].subscribe(channel) as sub:
-            sender = asyncio.create_task(_forward(send, sub))
+            sender = asyncio.create_task(_forward(TextFrames(send), sub))
             try:
                 while True:
                     await socket.receive_text()
@@ -62,12 +62,12 @@ def build(redis_url: str, channel: str) -> ASGIApp:
     return edge
 
 
-async def _forward(send: Send, sub: Subscription) -> None:
-    """As a reporter session's sender writes (dispatch.ws.send_text)."""
+async def _forward(frames: TextFrames, sub: Subscription) -> None:
+    """As a reporter session's sender writes (dispatch.ws.Session.send)."""
     while True:
         message = await sub.get()
-        if message != RESYNC:
-            await send_text(send, message)
+        if message != RESYNC and not frames.write_now(message):
+            await frames.send_text(message)
 
 
 def main() -> None:

@@ -1,11 +1,12 @@
 """The non-HTTP ingest paths, as a process of their own (pinned like a server):
 
-- feeds: what a feeds process does per fix (feeds/run.py `write`): build the Location event
-  as the tracker's format and parser produce it (feeds.formats.location, OsmAnd query) and
-  apply it with `dispatch.reporters.apply_fix` (one Lua script: order check, hash, GEO, trail,
-  PUBLISH). `--inflight 1` awaits each write as feeds/run.py does; more keeps that many going.
+- feeds: what a feeds process does per fix: build the Location event as the tracker's format
+  and parser produce it (feeds.formats.location, OsmAnd query) and apply it with
+  `dispatch.reporters.apply_fix` (one Lua script: order check, hash, GEO, trail, PUBLISH).
+  `--inflight 1` awaits each write; more keeps that many going.
 - feeds-batched: `dispatch.reporters.apply_fixes` with 100 fixes (the same script, 100 calls
-  in one pipelined round trip), as the HTTP ingest does with a body's fixes.
+  in one pipelined round trip), as the HTTP ingest does with a body's fixes and the simulator
+  (feeds/run.py) with a run of fixes.
 - publish: raw pipelined PUBLISH of the same 200-byte event JSON on the same Redis (100 a
   pipeline): the ceiling of the Redis side.
 

@@ -4,10 +4,11 @@
   100 queued fixes of one device, as Traccar Client 9 flushes its queue): the real `newsroom
   serve` on core 0; a closed-loop HTTP/1.1 load generator (64 keep-alive connections) on core
   1; 1,000 reporters each bound to a device; every fix newer than the last (all applied).
-- feeds path: a process on core 0 doing what the feeds process does per fix (parse the
-  tracker's format, `dispatch.reporters.apply_fix`), one write awaited at a time as
-  feeds/run.py does, and 64 in flight.
-- feeds path, batched: `dispatch.reporters.apply_fixes`, 100 fixes per round trip.
+- feeds path: a process on core 0 doing what a feeds process does per fix (parse the
+  tracker's format, `dispatch.reporters.apply_fix`), one write awaited at a time, and 64 in
+  flight.
+- feeds path, batched: `dispatch.reporters.apply_fixes`, 100 fixes per round trip (as the
+  simulator, feeds/run.py, writes a run of fixes, and the HTTP ingest a body's fixes).
 - peer: raw pipelined PUBLISH of the same event JSON on the same Redis (100 a round trip).
 
 Measured: fixes/s; CPU µs per fix of the process on core 0 and of Redis (on core 1 with the
@@ -61,7 +62,7 @@ def run(opts: Any) -> list[dict[str, Any]]:
                 print(harness.table(rows[-1:], COLUMNS), flush=True)
         # 2-4. the feeds path and the raw PUBLISH peer, each a process on core 0
         for label, mode, inflight in [
-            ("feeds path: apply_fix, 1 in flight (as feeds/run.py)", "feeds", 1),
+            ("feeds path: apply_fix, 1 in flight", "feeds", 1),
             ("feeds path: apply_fix, 64 in flight", "feeds", 64),
             (f"feeds path: apply_fixes, {BATCH} a round trip", "feeds-batched", 1),
             ("peer: raw pipelined PUBLISH (same Redis)", "publish", 1),

@@ -36,6 +36,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--n", type=int, action="append", help="connections/reporters (repeatable)")
     p.add_argument("--servers", action="append", help="fanout: only these servers (repeatable)")
     p.add_argument(
+        "--walls",
+        type=int,
+        action="append",
+        help="cost: only the walls curve, at these counts (repeatable)",
+    )
+    p.add_argument(
         "--profile",
         action="store_true",
         help="py-spy the server in each main measurement (bench/results/profiles/)",

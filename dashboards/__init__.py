@@ -24,8 +24,10 @@ title callback fails on this backend, so `router.py` routes by itself.
                 refresh, views, figures and reads; ids_desk.py and desk_strings.py its ids
                 and strings
     timeline.py the desk's task timeline (pick a task, its transitions, refreshed by push)
-    live.py     the streaming plumbing both pages share (bus subscription, batching, Patch)
-    model.py    the per-connection live state and how events change it (pure)
+    live.py     the streaming both pages share: a page's connection, its Page, the snapshot
+    live_hub.py the shared half: one subscription, state and render per look per process
+    batching.py batches of bus messages, encoded frames, set_props with memory
+    model.py    the live state (one per process, in the hub) and how events change it (pure)
     figures.py  stages and traffic figures, the shared palette and layout (pure)
     maps.py     the reporter map (pure); the county's layers are assets/map/
     panels.py   shared components (task list, reporter table, KPIs, banners; pure)
@@ -39,14 +41,17 @@ from __future__ import annotations
 from dash import Dash
 
 from dashboards import desk, router, wall_live
+from dashboards.live_hub import Hub
 from dispatch.runtime import Runtime
 
 
 def register(app: Dash, runtime: Runtime) -> None:
-    """Set `app.layout`, register the router, wall and desk callbacks on `app`, and warm it."""
+    """Set `app.layout`, register the router, wall and desk callbacks on `app`, and warm it.
+    The wall and the desk share one live hub: one state and one render per look."""
+    hub = Hub(runtime)
     router.register(app, runtime)
-    wall_live.register(app, runtime)
-    desk.register(app, runtime)
+    wall_live.register(app, runtime, hub)
+    desk.register(app, runtime, hub)
     warm(app)
 
 

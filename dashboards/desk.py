@@ -45,11 +45,13 @@ from dashboards import (
     i18n,
     ids,
     live,
+    live_hub,
     maps,
     model,
     panels,
     timeline,
 )
+from dashboards.batching import Updates
 from dashboards.model import LiveState
 from dispatch import auth
 from dispatch.auth import Principal
@@ -206,7 +208,7 @@ def layout(
 
 def render(
     state: LiveState, parts: set[str], full: bool, now: int, lang: str, tiles: str | None = None
-) -> live.Updates:
+) -> Updates:
     """Props for the parts of the desk that changed (see wall_live.render)."""
     out: dict[str, dict[str, Any]] = {}
     if model.MAP in parts:
@@ -238,9 +240,11 @@ def lang_of(ticket: Any, default: str) -> str:
     return i18n.pick_lang(ticket.get("lang") if isinstance(ticket, dict) else None, default)
 
 
-def register(app: Dash, runtime: Runtime) -> None:
+def register(app: Dash, runtime: Runtime, hub: live_hub.Hub | None = None) -> None:
     """Register every desk callback on `app` (the form, actions, alerts, stories, review,
-    timeline and the live stream)."""
+    timeline and the live stream, fed by `hub`: the process's, shared with the wall; by
+    default one of its own)."""
+    shared = hub or live_hub.Hub(runtime)
 
     async def session() -> Principal:
         # Every desk action re-reads the HttpOnly cookie and re-checks the session and role.
@@ -281,6 +285,7 @@ def register(app: Dash, runtime: Runtime) -> None:
             lang=lang,
             heartbeat_id=ids.DESK_HEARTBEAT,
             link_id=ids.DESK_LINK,
+            key=("desk", lang, runtime.settings.map_tiles),
             authorize=authorize,
             render=lambda state, parts, full, now: render(
                 state, parts, full, now, lang, runtime.settings.map_tiles
@@ -289,7 +294,7 @@ def register(app: Dash, runtime: Runtime) -> None:
         )
         watcher = asyncio.create_task(desk_live.watch(runtime), name="desk-lists")
         try:
-            return await live.stream(runtime, page)
+            return await live.stream(shared, page)
         finally:
             watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError, RedisError, OSError):

@@ -1,8 +1,9 @@
 """What a live page knows, and how one event changes it: pure, no I/O, no clock.
 
-Each streaming connection keeps its own `LiveState` in a local variable (never a module
-global); `apply` folds one event into it and names the parts of the page that changed, so
-the stream pushes only those. The snapshot that seeds a state is read in `live.py`.
+A process keeps one `LiveState` per tenant, in its live hub (live_hub.py; never a module
+global), shared by every open page; `apply` folds one event into it and names the parts of
+the page that changed, so the hub renders and pushes only those. The snapshot that seeds a
+state is read in `live.py`.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ TaskDoc = dict[str, Any]
 
 @dataclass
 class LiveState:
-    """The newsroom as one page sees it."""
+    """The newsroom as the live pages see it."""
 
     reporters: dict[str, Reporter] = field(default_factory=dict)
     tasks: dict[str, TaskDoc] = field(default_factory=dict)  # open tasks only
@@ -61,7 +62,6 @@ class LiveState:
     )
     top: list[dict[str, Any]] = field(default_factory=list)  # stories.top_stories rows
     top_dirty: bool = False  # traffic came since read
-    stuck: list[int] = field(default_factory=list)  # last stuck_counts shown
 
     @property
     def on_duty(self) -> int:

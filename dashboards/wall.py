@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,6 +54,12 @@ class Look:
     @property
     def stage_limits(self) -> dict[str, float]:
         return self.limits if self.limits is not None else DEFAULT.stage_limits_min
+
+    @property
+    def key(self) -> Hashable:
+        """Everything the wall's live render depends on: walls with equal keys share it."""
+        limits = tuple(sorted(self.stage_limits.items()))
+        return (self.lang, self.panels, self.scale, self.tiles, limits)
 
 
 def denied(lang: str) -> html.Div:

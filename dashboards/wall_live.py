@@ -1,7 +1,9 @@
-"""The wall kept live: one streaming callback per screen (`wall_stream`) renders what changed
-as props (whole figures on a full redraw, Patch deltas otherwise), refreshes what the clock
-moves (stuck stories, the top stories, fading dots), and a clientside callback measures the
-screen's scale first. Only the panels on that wall are updated.
+"""The wall kept live: one streaming callback per screen (`wall_stream`) joins the process's
+live hub with its look (`Look.key`: walls that look alike share one render); `render` turns
+what changed into props (whole figures on a full redraw, Patch deltas otherwise) and
+`beat_refresher` what the clock moves (stuck stories, fading dots; the hub re-reads the top
+stories). A clientside callback measures the screen's scale first. Only the panels on that
+wall are updated.
 """
 
 from __future__ import annotations
@@ -12,14 +14,14 @@ from typing import Any
 from dash import Dash, Input, Output
 
 from dashboards import access, figures, i18n, ids, live, model, panels, wall_panels
+from dashboards.batching import Updates
+from dashboards.live_hub import Hub
 from dashboards.model import LiveState
 from dashboards.wall import TASK_ROWS, Look, denied, map_tiles
 from dashboards.wall_options import PANELS
 from dashboards.wall_schedule import load as load_schedule
 from dispatch.runtime import Runtime
 
-TOP_EVERY_S = 4.0  # re-read the top stories at most this often while traffic comes in
-TOP_MAX_AGE_S = 30.0  # ... and at least this often (the window moves with the clock)
 FADE_EVERY_S = 20.0  # redraw the map this often so old fixes fade
 # The screen's scale against the 1920×1080 design (the CSS uses the same rule for its fonts).
 SCALE_JS = """function (seed) {
@@ -30,7 +32,7 @@ SCALE_JS = """function (seed) {
 }"""
 
 
-def render(state: LiveState, parts: set[str], full: bool, now: int, look: Look) -> live.Updates:
+def render(state: LiveState, parts: set[str], full: bool, now: int, look: Look) -> Updates:
     """Props for the parts that changed: whole figures when `full`, Patch deltas otherwise.
     Only the panels on this wall are updated."""
     lang, shown, scale = look.lang, look.panels, look.scale
@@ -105,38 +107,31 @@ def _look(runtime: Runtime, ticket: dict[str, Any]) -> Look:
     )
 
 
-def beat_refresher(runtime: Runtime, look: Look) -> Any:
-    """The wall's clock-driven refreshes, for live.Page.on_beat (one per connection): stuck
-    stories, the top stories (re-read while traffic comes in, and as the window moves) and
-    the map's fading dots."""
+def beat_refresher(look: Look) -> live.Beat:
+    """The wall's clock-driven refreshes for one look, for live.Page.on_beat (the hub runs it
+    once per tick per look): stuck stories (against what this look last showed) and the map's
+    fading dots."""
     loop = asyncio.get_running_loop()
-    last = {"top": loop.time(), "fade": loop.time()}
+    last: dict[str, Any] = {"fade": loop.time(), "stuck": []}
 
     async def on_beat(state: LiveState, stamp: int) -> set[str]:
         parts: set[str] = set()
-        now = loop.time()
         stuck = model.stuck_counts(state, stamp, look.stage_limits)
-        if stuck != state.stuck:
-            state.stuck = stuck
+        if stuck != last["stuck"]:
+            last["stuck"] = stuck
             parts.add(model.STAGES)
-        if "top" in look.panels and (
-            (state.top_dirty and now >= last["top"] + TOP_EVERY_S)
-            or now >= last["top"] + TOP_MAX_AGE_S
-        ):
-            last["top"] = now
-            state.top_dirty = False
-            state.top = await live.read_top(runtime, stamp)
-            parts.add(model.TOP)
-        if "map" in look.panels and now >= last["fade"] + FADE_EVERY_S:
-            last["fade"] = now
+        if "map" in look.panels and loop.time() >= last["fade"] + FADE_EVERY_S:
+            last["fade"] = loop.time()
             parts.add(model.MAP)
         return parts
 
     return on_beat
 
 
-def register(app: Dash, runtime: Runtime) -> None:
-    """Register the wall's callbacks on `app`: the screen's scale (clientside) and the stream."""
+def register(app: Dash, runtime: Runtime, hub: Hub | None = None) -> None:
+    """Register the wall's callbacks on `app`: the screen's scale (clientside) and the stream,
+    fed by `hub` (the process's, shared with the desk; by default one of its own)."""
+    hub = hub or Hub(runtime)
     app.clientside_callback(  # type: ignore[no-untyped-call]  # Dash leaves it unannotated
         SCALE_JS, Output(ids.WALL_TICKET, "data"), Input(ids.WALL_SEED, "data")
     )
@@ -160,11 +155,12 @@ def register(app: Dash, runtime: Runtime) -> None:
             lang=look.lang,
             heartbeat_id=ids.WALL_HEARTBEAT,
             link_id=ids.WALL_LINK,
+            key=("wall", look.key),
             updated_id=ids.WALL_LAST_UPDATE,
             authorize=authorize,
-            extras=True,
-            on_beat=beat_refresher(runtime, look),
+            extras="top" in look.panels,
+            on_beat=beat_refresher(look),
             render=lambda state, parts, full, now: render(state, parts, full, now, look),
             denied=lambda: {ids.PAGE: {"children": denied(look.lang)}},
         )
-        return await live.stream(runtime, page)
+        return await live.stream(hub, page)

@@ -77,6 +77,8 @@ def dash_request(key: str, lang: str = "en") -> str:
 def run(opts: Any) -> list[dict[str, Any]]:
     reps_ns = opts.n or ([100, 300] if opts.quick else [100, 1000, 3000, 10_000])
     walls_ns = [1, 5] if opts.quick else [1, 5, 10, 25, 50]
+    if getattr(opts, "walls", None):  # --walls W ...: only the walls curve, at those counts
+        reps_ns, walls_ns = [], opts.walls
     secs = 4.0 if opts.quick else 10.0
     rows: list[dict[str, Any]] = []
     with BenchRedis() as rds:

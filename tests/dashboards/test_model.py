@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dash import Patch
 
-from dashboards import live, model
+from dashboards import batching, live, model
 from dashboards.model import LiveState
 from dispatch import schema
 from dispatch.bus import RESYNC
@@ -194,7 +194,7 @@ def test_reporter_rows_put_those_on_duty_first() -> None:
 def test_decode_keeps_events_skips_garbage_and_notices_resync() -> None:
     good = schema.encode(fix("r1", NOW))
 
-    events, resync = live.decode([good, "not json", '{"type":"nope","v":1}', RESYNC])
+    events, resync = batching.decode([good, "not json", '{"type":"nope","v":1}', RESYNC])
 
     assert [type(e) for e in events] == [schema.Location]
     assert resync

@@ -12,10 +12,12 @@ For each server and each N, in one run on loopback:
 
 Servers (compression off, one process; all on uvloop but "ours (bus)"):
 - ours (bus) and ours (bus, uvloop): dispatch.bus.Bus → a Starlette websocket reached as
-  dispatch.app.Edge reaches the reporter socket, forwarding each message, served with our
-  uvicorn config (bench/peers/bus_server.py): the shared-subscriber fan-out every live socket
-  of the product sits on; `newsroom serve` runs on uvloop. The wall's own per-page work on
-  top of it (decode, fold, render, Dash set_props) is measured per wall in the cost scenario
+  dispatch.app.Edge reaches the reporter socket, forwarding each message as a reporter
+  session writes its pushes (dispatch.frames: the frame straight to the transport while the
+  socket keeps up, uvicorn's ASGI send otherwise), served with our uvicorn config
+  (bench/peers/bus_server.py): the shared-subscriber fan-out every live socket of the product
+  sits on; `newsroom serve` runs on uvloop. The walls' own work on top of it (one fold and
+  render per look in the hub, Dash's queue per page) is measured per wall in the cost scenario
   (walls 1 → 50), since a county has walls by the dozen, not by the thousand.
 - python-socketio + AsyncRedisManager on uvicorn
 - websockets broadcast()

@@ -49,6 +49,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", help="write results here instead of bench/results (development)")
     p.add_argument("--minutes", type=float, default=30.0, help="wall_soak: how long")
     p.add_argument(
+        "--warmup",
+        type=float,
+        default=0.0,
+        help="wall_soak: minutes of demo before measuring (the lists fill in ~20 at demo speed)",
+    )
+    p.add_argument(
         "--rate",
         type=float,
         default=1.0,

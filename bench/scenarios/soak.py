@@ -1,5 +1,5 @@
-"""Wall soak (not in the default set): `python -m bench wall_soak --minutes 30`; `--quick`
-runs 2 minutes for development.
+"""Wall soak (not in the default set): `python -m bench wall_soak --minutes 30 [--warmup 20]`;
+`--quick` runs 2 minutes for development.
 
 `newsroom up` with the demo newsroom (the simulator: about 30 reporters moving, 40 stories,
 traffic on eight channels) against the bench Redis, one /wall page in headless Chromium at
@@ -14,6 +14,11 @@ page's scripts (Plotly, MapLibre, React) get hot, and shrinks when V8 flushes wh
 So two heap snapshots, one after the first sixth of the run (warm-up) and one at the end, split
 the heap into JS objects, compiled code, DOM/native and V8 internals: a leak is JS objects (or
 DOM) growing.
+
+At demo speed the wall's lists (top stories, open tasks, alerts) take about 20 minutes to fill,
+and memory grows with them; `--warmup M` runs the demo and the wall M minutes before the first
+sample (the first heap snapshot is then taken at the first sample), so the measured run starts
+with the page full.
 """
 
 from __future__ import annotations
@@ -80,10 +85,14 @@ def run(opts: Any) -> list[dict[str, Any]]:
             key = harness.arun(wall_scenario._wall_token(rds.url))
             browser, page, cdp = wall_scenario.open_wall(pw, server.port, key)
             cdp.send("Performance.enable")
+            warmup = 0.0 if opts.quick else float(getattr(opts, "warmup", 0.0) or 0.0)
+            if warmup > 0:
+                log(f"wall_soak: warming up {warmup:g} min (not measured)")
+                time.sleep(warmup * 60)
             log(f"wall_soak: {minutes:g} min, a sample every {every:g} s")
             start = time.monotonic()
             snapshots: list[dict[str, Any]] = []
-            warm = minutes * 60 / 6
+            warm = 0.0 if warmup > 0 else minutes * 60 / 6
             cpu0 = server.cpu()
             last_cpu, last_t = cpu0, start
             while (elapsed := time.monotonic() - start) < minutes * 60:
@@ -118,11 +127,12 @@ def run(opts: Any) -> list[dict[str, Any]]:
             browser.close()
         version = rds.version
     rows = summarize(samples) + snapshot_rows(snapshots)
-    print(f"\nwall_soak: {minutes:g} minutes of the demo newsroom (x{rate:g}) on one wall")
+    print(f"\nwall_soak: {minutes:g} minutes of the demo newsroom (x{rate:g}) on one wall"
+          + (f", after {warmup:g} minutes of warm-up" if warmup else ""))  # fmt: skip
     print(harness.table(rows, COLUMNS))
     path = harness.write_results("wall_soak", rows, TARGETS, redis_version=version,
                                  method=__doc__ or "", extra={"samples": samples,
-                                 "minutes": minutes, "rate": rate,
+                                 "minutes": minutes, "rate": rate, "warmup_minutes": warmup,
                                  "heap_snapshots": snapshots})  # fmt: skip
     log(f"wrote {path}")
     return rows

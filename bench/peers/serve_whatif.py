@@ -15,6 +15,10 @@ BENCH_WHATIF is a comma-separated list of:
 - gcstats       only observe: log every garbage collection pause over 10 ms
 - memdump       only observe: trace allocations (tracemalloc); each SIGUSR1 logs the 25 source
                 lines whose live memory grew most since the previous SIGUSR1 (bench/memconn.py)
+- memsnap       only observe: trace allocations (BENCH_TRACE_FRAMES frames, default 25; 0: none);
+                every BENCH_MEMSTATS_S seconds (default 30) append the allocator's figures to
+                BENCH_MEMSNAP_DIR/stats.jsonl, and on each SIGUSR2 write a tracemalloc snapshot
+                and a census of the objects there, from a forked copy (bench/memtrace.py)
 """
 
 from __future__ import annotations
@@ -109,6 +113,27 @@ def _memdump() -> None:
     signal.signal(signal.SIGUSR1, dump)
 
 
+def _memsnap() -> None:
+    import signal
+    import tracemalloc
+    from pathlib import Path
+
+    from bench import memtrace
+
+    frames = int(os.environ.get("BENCH_TRACE_FRAMES", "25"))
+    if frames > 0:
+        tracemalloc.start(frames)
+    out = Path(os.environ["BENCH_MEMSNAP_DIR"])
+    taken: list[int] = []
+
+    def dump(signum: int, frame: object) -> None:
+        taken.append(len(taken) + 1)
+        memtrace.dump(out, taken[-1])
+
+    signal.signal(signal.SIGUSR2, dump)
+    memtrace.sample_every(out, float(os.environ.get("BENCH_MEMSTATS_S", "30")))
+
+
 def main() -> int:
     flags = {f.strip() for f in os.environ.get("BENCH_WHATIF", "").split(",") if f.strip()}
     if "uvloop" in flags:
@@ -127,6 +152,8 @@ def main() -> int:
         _gcstats()
     if "memdump" in flags:
         _memdump()
+    if "memsnap" in flags:
+        _memsnap()
     from dispatch import cli
 
     return cli.main(sys.argv[1:] or ["serve"])

@@ -141,18 +141,23 @@ def test_two_walls_alike_share_one_fold_and_one_render(
     in_hub(redis_url, scenario)
 
 
-def test_a_new_wall_gets_the_whole_page_from_the_shared_state(
-    redis_url: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    loads: list[bool] = []
+@pytest.fixture
+def loads(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Every snapshot the hub loads (its `extras` flag), in order."""
+    seen: list[bool] = []
     load = live_hub.load_state
 
     async def counting_load(runtime: Runtime, extras: bool = False) -> LiveState:
-        loads.append(extras)
+        seen.append(extras)
         return await load(runtime, extras)
 
     monkeypatch.setattr(live_hub, "load_state", counting_load)
+    return seen
 
+
+def test_a_new_wall_gets_the_whole_page_from_the_shared_state(
+    redis_url: str, loads: list[bool]
+) -> None:
     async def scenario(runtime: Runtime, hub: Hub) -> None:
         look = Look("en", PANELS)
         view = hub.join(wall_page(Counted(look)))
@@ -210,17 +215,8 @@ def test_the_hub_stops_when_the_last_wall_leaves(redis_url: str) -> None:
 
 
 def test_resync_reloads_once_and_every_look_gets_a_whole_page(
-    redis_url: str, monkeypatch: pytest.MonkeyPatch
+    redis_url: str, loads: list[bool]
 ) -> None:
-    loads: list[bool] = []
-    load = live_hub.load_state
-
-    async def counting_load(runtime: Runtime, extras: bool = False) -> LiveState:
-        loads.append(extras)
-        return await load(runtime, extras)
-
-    monkeypatch.setattr(live_hub, "load_state", counting_load)
-
     async def scenario(runtime: Runtime, hub: Hub) -> None:
         looks = [Counted(Look(lang, PANELS)) for lang in ("en", "zh")]
         views = [hub.join(wall_page(render)) for render in looks]

@@ -63,7 +63,7 @@ def audience_figure(traffic: Mapping[str, Sequence[int]], lang: str) -> go.Figur
     had any, in schema.CHANNELS order."""
     totals = [(ch, sum(traffic.get(ch, ()))) for ch in schema.CHANNELS]
     shown = [(ch, n) for ch, n in totals if n > 0]
-    fig = go.Figure(
+    return go.Figure(
         go.Bar(
             x=[n for _, n in shown],
             y=[i18n.label("channel", ch, lang) for ch, _ in shown],
@@ -74,19 +74,18 @@ def audience_figure(traffic: Mapping[str, Sequence[int]], lang: str) -> go.Figur
             marker={"color": [figures.CHANNEL_COLOURS[ch] for ch, _ in shown]},
             hoverinfo="skip",
             textfont={"size": 13, "color": figures.INK},
-        )
+        ),
+        layout={
+            "paper_bgcolor": "rgba(0,0,0,0)",
+            "plot_bgcolor": "rgba(0,0,0,0)",
+            "showlegend": False,
+            "font": {"family": figures.FONT, "color": figures.INK, "size": 13},
+            "margin": {"l": 8, "r": 48, "t": 4, "b": 4},
+            "bargap": 0.3,
+            "xaxis": {"visible": False, "rangemode": "tozero", "fixedrange": True},
+            "yaxis": {"autorange": "reversed", "fixedrange": True, "ticksuffix": " "},
+        },
     )
-    fig.update_layout(
-        paper_bgcolor="rgba(0,0,0,0)",
-        plot_bgcolor="rgba(0,0,0,0)",
-        showlegend=False,
-        font={"family": figures.FONT, "color": figures.INK, "size": 13},
-        margin={"l": 8, "r": 48, "t": 4, "b": 4},
-        bargap=0.3,
-        xaxis={"visible": False, "rangemode": "tozero", "fixedrange": True},
-        yaxis={"autorange": "reversed", "fixedrange": True, "ticksuffix": " "},
-    )
-    return fig
 
 
 # --- after-action review ---------------------------------------------------------------------
@@ -187,14 +186,14 @@ def minutes(start: int, count: int) -> list[int]:
 def review_figure(review: Review, lang: str) -> go.Figure:
     """Traffic per channel (stacked, views per minute) below, the task's transitions and the
     story's CMS stages as two lanes of points above, dispatch and arrival as lines across."""
-    fig = go.Figure()
+    traces: list[go.Scatter] = []
     width = len(next(iter(review.traffic.values()), []))
     x = [local(m, seconds=False) for m in minutes(review.traffic_start, width)]
     for channel in schema.CHANNELS:
         series = review.traffic.get(channel) or []
         if not any(series):
             continue
-        fig.add_trace(
+        traces.append(
             go.Scatter(
                 x=x,
                 y=list(series),
@@ -210,7 +209,7 @@ def review_figure(review: Review, lang: str) -> go.Figure:
     lanes = {"task": i18n.t("dk_lane_task", lang), "story": i18n.t("dk_lane_story", lang)}
     for lane in ("story", "task"):
         mine = [m for m in points if m.lane == lane]
-        fig.add_trace(
+        traces.append(
             go.Scatter(
                 x=[local(m.at) for m in mine],
                 y=[lanes[lane]] * len(mine),
@@ -268,16 +267,16 @@ def review_figure(review: Review, lang: str) -> go.Figure:
         min([review.traffic_start, *(m.at for m in points)]) if points else (review.traffic_start)
     )
     end = max(review.now, start)
-    fig.update_layout(
-        paper_bgcolor="rgba(0,0,0,0)",
-        plot_bgcolor="rgba(0,0,0,0)",
-        font={"family": figures.FONT, "color": figures.INK, "size": 13},
-        margin={"l": 64, "r": 16, "t": 26, "b": 36},
-        hovermode="closest",
-        shapes=shapes,
-        annotations=notes,
-        uirevision=f"{review.kind}:{review.subject}",
-        legend={
+    layout: dict[str, Any] = {
+        "paper_bgcolor": "rgba(0,0,0,0)",
+        "plot_bgcolor": "rgba(0,0,0,0)",
+        "font": {"family": figures.FONT, "color": figures.INK, "size": 13},
+        "margin": {"l": 64, "r": 16, "t": 26, "b": 36},
+        "hovermode": "closest",
+        "shapes": shapes,
+        "annotations": notes,
+        "uirevision": f"{review.kind}:{review.subject}",
+        "legend": {
             "orientation": "h",
             "x": 0,
             "y": 0.6,
@@ -285,7 +284,7 @@ def review_figure(review: Review, lang: str) -> go.Figure:
             "font": {"size": 11},
             "bgcolor": "rgba(0,0,0,0)",
         },
-        xaxis={
+        "xaxis": {
             "type": "date",
             "gridcolor": figures.GRID,
             "linecolor": figures.GRID,
@@ -295,7 +294,7 @@ def review_figure(review: Review, lang: str) -> go.Figure:
                 local(end + max(2 * MINUTE_MS, (end - start) // 12)),
             ],
         },
-        yaxis={
+        "yaxis": {
             "domain": [0, 0.62],
             "title": {
                 "text": i18n.t("dk_views_min", lang),
@@ -306,7 +305,7 @@ def review_figure(review: Review, lang: str) -> go.Figure:
             "zeroline": False,
             "tickfont": {"color": figures.MUTED},
         },
-        yaxis2={
+        "yaxis2": {
             "domain": [0.7, 0.97],
             "type": "category",
             "categoryorder": "array",
@@ -315,10 +314,11 @@ def review_figure(review: Review, lang: str) -> go.Figure:
             "tickfont": {"color": figures.INK},
             "fixedrange": True,
         },
-    )
+    }
     if not points and not width:  # nothing picked yet: no axes to stare at
-        fig.update_layout(xaxis_visible=False, yaxis_visible=False, yaxis2_visible=False)
-    return fig
+        for axis in ("xaxis", "yaxis", "yaxis2"):
+            layout[axis]["visible"] = False
+    return go.Figure(traces, layout=layout)
 
 
 def review_csv(review: Review, lang: str) -> str:

@@ -102,7 +102,7 @@ def stages_figure(
     ones (over their limit in the stage), drawn red over the start of the same bar."""
     labels = [i18n.label("stage", s, lang) for s in schema.STAGES]
     arrays = stages_arrays(counts, stuck, lang)
-    fig = go.Figure(
+    return go.Figure(
         [
             go.Bar(
                 x=arrays[0]["x"],
@@ -123,10 +123,8 @@ def stages_figure(
                 marker={"color": STUCK, "line": {"width": 0}},
                 hoverinfo="skip",
             ),
-        ]
-    )
-    fig.update_layout(
-        **base_layout(
+        ],
+        layout=base_layout(
             scale,
             margin={"l": 8, "r": px(110, scale), "t": 4, "b": 4},
             bargap=0.28,
@@ -138,9 +136,8 @@ def stages_figure(
                 "ticksuffix": "  ",
                 "fixedrange": True,
             },
-        )
+        ),
     )
-    return fig
 
 
 # --- traffic per channel ---------------------------------------------------------------------
@@ -171,11 +168,11 @@ def traffic_figure(
     """One line per channel (schema.CHANNELS order), per minute over the last hour: views of
     the digital channels above, people reached by radio, TV and the SMS newspaper below (their
     own axis: reach is not views). The legend is HTML (panels.channel_legend)."""
-    fig = go.Figure()
     arrays = traffic_arrays(traffic, end_minute_ms)
+    lines = []
     for index, channel in enumerate(schema.CHANNELS):
         reach = channel in REACH_CHANNELS
-        fig.add_trace(
+        lines.append(
             go.Scatter(
                 x=arrays[index]["x"],
                 y=arrays[index]["y"],
@@ -217,8 +214,9 @@ def traffic_figure(
         "showarrow": False,
         "font": {"size": px(14, scale), "color": MUTED},
     }
-    fig.update_layout(
-        **base_layout(
+    return go.Figure(
+        lines,
+        layout=base_layout(
             scale,
             margin={
                 "l": px(56, scale),
@@ -235,6 +233,5 @@ def traffic_figure(
                 {**caption, "y": 0.93, "yanchor": "bottom", "text": i18n.t("views_axis", lang)},
                 {**caption, "y": 0.25, "yanchor": "bottom", "text": i18n.t("reach_axis", lang)},
             ],
-        )
+        ),
     )
-    return fig

@@ -256,7 +256,7 @@ def map_figure(
         MAP_FREE: (17, figures.ON_DUTY),
         MAP_OFF_DUTY: (13, figures.OFF_DUTY),
     }
-    fig = go.Figure()
+    traces = []
     for index in range(MAP_TRACES):
         data = arrays[index]
         if index in style:
@@ -268,7 +268,7 @@ def map_figure(
                 "color": data["color"],
                 "opacity": 0.28 if index == MAP_TASK_HALO else 1.0,
             }
-        fig.add_trace(
+        traces.append(
             go.Scattermap(
                 lat=data["lat"],
                 lon=data["lon"],
@@ -278,8 +278,9 @@ def map_figure(
                 hoverinfo="text" if "hovertext" in data else "skip",
             )
         )
-    fig.update_layout(
-        **figures.base_layout(
+    return go.Figure(
+        traces,
+        layout=figures.base_layout(
             scale,
             margin={"l": 0, "r": 0, "t": 0, "b": 0},
             map={
@@ -289,6 +290,5 @@ def map_figure(
                 "layers": map_layers(centre, tiles, scale),
             },
             hoverlabel={"font": {"family": figures.FONT, "size": figures.px(16, scale)}},
-        )
+        ),
     )
-    return fig

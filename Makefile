@@ -40,7 +40,7 @@ bench: install-test chromium
 lint: install-test
 	$(BIN)/python -m pip install --quiet ruff mypy
 	$(BIN)/ruff check dispatch dashboards feeds tests
-	$(BIN)/mypy --strict dispatch feeds
+	$(BIN)/mypy --strict dispatch feeds dashboards
 
 clean:
 	rm -rf $(VENV) .pytest_cache tests/_artifacts

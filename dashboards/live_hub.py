@@ -237,6 +237,8 @@ class Hub:
             with contextlib.suppress(RedisError, OSError):
                 state.traffic = await stories.traffic_last_hour(r, keys, stamp)
             parts.add(model.TRAFFIC)
+            if model.drop_finished(state, stamp):
+                parts.add(model.STAGES)
         if any(view.extras for view in self.views.values()) and (
             (state.top_dirty and now >= self.last_top + TOP_EVERY_S)
             or now >= self.last_top + TOP_MAX_AGE_S

@@ -36,6 +36,11 @@ ALERTS_KEPT = 12  # alerts a page keeps (newest first); older ones fall off
 TOP_KEPT = 10
 # A reporter holding a task in one of these states is busy on it (the map shows "on task").
 ON_TASK_STATES = frozenset({"accepted", "en_route", "on_scene", "filed"})
+# A story that reached one of these stages leaves the board (and the state) a day after it
+# last moved: the pipeline shows the day's output, and a wall that runs for weeks holds a day
+# of stories, not every story ever written. The story itself stays in Redis (the desk's table).
+FINISHED_STAGES = frozenset({"published", "spiked", "corrected"})
+FINISHED_KEPT_MS = 24 * 60 * MINUTE_MS
 
 Reporter = dict[str, Any]
 TaskDoc = dict[str, Any]
@@ -111,7 +116,26 @@ def from_snapshot(
     state.alerts.extend((alerts or [])[:ALERTS_KEPT])
     for series in state.traffic.values():
         series[:0] = [0] * (TRAFFIC_MINUTES - len(series))
+    drop_finished(state, now_ms)
     return state
+
+
+def drop_finished(state: LiveState, now_ms: int) -> bool:
+    """Forget the stories finished (FINISHED_STAGES) more than FINISHED_KEPT_MS ago; the title
+    of one still among the most read stays for the top list. Whether any went."""
+    cutoff = now_ms - FINISHED_KEPT_MS
+    gone = [
+        story_id
+        for story_id, stage in state.stages.items()
+        if stage in FINISHED_STAGES and state.story_at.get(story_id, 0) < cutoff
+    ]
+    reading = {row.get("story_id") for row in state.top}
+    for story_id in gone:
+        del state.stages[story_id]
+        state.story_at.pop(story_id, None)
+        if story_id not in reading:
+            state.titles.pop(story_id, None)
+    return bool(gone)
 
 
 def roll_traffic(state: LiveState, now_ms: int) -> bool:

@@ -38,6 +38,10 @@ SPIKE_CHANCE = 0.03  # per step out of lead/pitched/assigned/reporting: ~11 % ar
 CORRECT_CHANCE = 0.06  # published stories that need a correction later
 FIX_MOVING_S, FIX_STILL_S = 5.0, 30.0  # like OwnTracks' move mode / significant changes
 TRAFFIC_EVERY_S = 15.0
+# A finished story (published, spiked, corrected) draws readers and is remembered for a day
+# after it finished, then forgotten: a simulator that runs for weeks holds a day of stories.
+STORY_KEPT_S = 24 * 3600.0
+READ_HALF_LIFE_S = 3 * 3600.0  # a published story's readership halves every three hours
 STORY_SHARE = 0.6  # of a channel's audience that reads published stories (the rest: front pages)
 SHIFT_H, BREAK_MIN = (2.0, 5.0), (20.0, 120.0)
 DWELL_MIN = (2.0, 20.0)  # time on scene before moving on
@@ -58,6 +62,8 @@ class _Story:
     deadline: int | None = None
     last_ts: int = 0
     appeal: float = 0.0  # how much of its channels' audience it draws once published
+    done_at: float | None = None  # simulated time it was published, spiked or corrected
+    published_at: float = 0.0  # simulated time it was (first) published
 
     def event(self, ts: int) -> Story:
         self.last_ts = max(ts, self.last_ts + 1)  # updated_at must grow, or the update is a no-op
@@ -218,6 +224,7 @@ class Newsroom:
         title, desk = story_title(rng, priority == "breaking")
         story = _Story(f"s-sim-{self._next_story:02d}", title, desk, priority)
         self._next_story += 1
+        self._forget_finished(t)
         self._stories[story.story_id] = story
         if initial:  # the board at the start is mid-flow, with some stories already out
             story.stage = rng.choices(PIPELINE, (4, 3, 3, 4, 2, 3, 2, 5))[0]
@@ -225,7 +232,17 @@ class Newsroom:
                 story.byline = rng.choice(self._profiles).name if self._profiles else ""
             if story.stage == "published":
                 story.channels = self._channels(story)
+                story.done_at = t
         self._schedule(t, "announce_story", story.story_id)
+
+    def _forget_finished(self, t: float) -> None:
+        old = [
+            sid
+            for sid, story in self._stories.items()
+            if story.done_at is not None and t - story.done_at > STORY_KEPT_S
+        ]
+        for sid in old:
+            del self._stories[sid]
 
     def _on_announce_story(self, t: float, sid: str, _gen: int) -> None:
         story = self._stories[sid]
@@ -265,6 +282,7 @@ class Newsroom:
         if story.stage == "published":
             story.channels = self._channels(story)
             story.appeal = rng.paretovariate(1.6)  # a few stories are read far more
+            story.published_at = t
             if story.priority == "breaking":
                 end = t + self._minutes(*SPIKE_MIN)
                 self._spikes.append(
@@ -272,6 +290,8 @@ class Newsroom:
                 )
             if rng.random() < CORRECT_CHANCE:
                 self._schedule(t + self._minutes(10, 60), "stage", sid)
+        if story.stage in ("published", "spiked", "corrected"):
+            story.done_at = t
         self._out.append(story.event(self._ts(t)))
         if story.stage in ("published", "spiked"):
             self._add_story(t)
@@ -288,7 +308,7 @@ class Newsroom:
             base = audience.expected_per_min((start + end) // 2, ch) * (end - start) / 60_000
             base *= audience.noise(self._rng)
             amount = self._take(ch, base)
-            for story_id, part in self._readers(ch, amount):
+            for story_id, part in self._readers(ch, amount, t):
                 self._out.append(
                     audience.make_traffic(ch, part, start, window_s, self._rng, story_id=story_id)
                 )
@@ -303,19 +323,20 @@ class Newsroom:
                     )
         self._schedule(t + TRAFFIC_EVERY_S, "traffic")
 
-    def _readers(self, ch: Channel, amount: int) -> list[tuple[str | None, int]]:
+    def _readers(self, ch: Channel, amount: int, t: float) -> list[tuple[str | None, int]]:
         """Split a channel's audience: STORY_SHARE of it over the published stories on that
-        channel by their appeal, the rest to no story (front pages, live streams, programmes)."""
+        channel by their appeal, fading with their age (READ_HALF_LIFE_S), the rest to no story
+        (front pages, live streams, programmes)."""
         read = [
-            s
+            (s, s.appeal * 0.5 ** ((t - s.published_at) / READ_HALF_LIFE_S))
             for s in self._stories.values()
             if s.appeal and ch in s.channels and s.stage in ("published", "corrected")
         ]
-        total = sum(s.appeal for s in read)
+        total = sum(weight for _, weight in read)
         out: list[tuple[str | None, int]] = []
         left = amount
-        for story in read:
-            part = int(amount * STORY_SHARE * story.appeal / total)
+        for story, weight in read:
+            part = int(amount * STORY_SHARE * weight / total)
             if part:
                 out.append((story.story_id, part))
                 left -= part

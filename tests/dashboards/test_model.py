@@ -163,6 +163,27 @@ def test_traffic_lands_in_its_minute_and_the_series_rolls_with_time() -> None:
     assert state.traffic["wechat"] == [0] * 60
 
 
+def test_finished_stories_leave_the_board_a_day_after_they_last_moved() -> None:
+    day = model.FINISHED_KEPT_MS
+    stories = [
+        {"story_id": "old-pub", "stage": "published", "updated_at": NOW - day - 1, "title": "A"},
+        {"story_id": "old-spiked", "stage": "spiked", "updated_at": NOW - day - 1},
+        {"story_id": "read-pub", "stage": "published", "updated_at": NOW - day - 1, "title": "R"},
+        {"story_id": "new-pub", "stage": "published", "updated_at": NOW - day + MINUTE},
+        {"story_id": "slow", "stage": "reporting", "updated_at": NOW - 3 * day, "title": "S"},
+    ]
+    top = [{"story_id": "read-pub", "views": 9}]
+    state = model.from_snapshot([], [], stories, {}, NOW, top=top)
+    assert set(state.stages) == {"new-pub", "slow"}  # an unfinished story stays, however old
+    assert set(state.titles) == {"read-pub", "new-pub", "slow"}  # still read: its title stays
+    counts = dict(zip(schema.STAGES, model.stage_counts(state), strict=True))
+    assert counts["published"] == 1 and counts["reporting"] == 1 and counts["spiked"] == 0
+
+    assert not model.drop_finished(state, NOW)
+    assert model.drop_finished(state, NOW + 2 * MINUTE)
+    assert set(state.stages) == {"slow"} and "new-pub" not in state.story_at
+
+
 def test_event_rate_counts_the_last_minute() -> None:
     state = snapshot()
     for offset in (0, 1_000, 2_000):

@@ -14,7 +14,7 @@ from dispatch.schema import CHANNELS, STAGES, Duty, Location, Story, Traffic, de
 from feeds import audience
 from feeds.sim_content import SKILLS
 from feeds.sim_field import CENTRE, DRIVE_MPS, RADIUS_M, WALK_MPS, distance_m
-from feeds.simulator import PIPELINE, Newsroom, SimEvent
+from feeds.simulator import PIPELINE, STORY_KEPT_S, Newsroom, SimEvent
 
 CHINA = timezone(timedelta(hours=8))
 
@@ -234,3 +234,23 @@ def test_history_fills_the_hour_before_now_once_per_channel_and_minute() -> None
     assert minutes == {NOON - k * 60_000 for k in range(1, 61)}
     assert all(e.window_s == 60 and (e.views or e.reach) for e in history)
     assert history == Newsroom(1, start_ms=now).history(now)
+
+
+def test_a_finished_story_draws_readers_for_a_day_then_is_forgotten() -> None:
+    room = Newsroom(8, start_ms=NOON, rate=200, reporters=3)
+    finished: dict[str, int] = {}  # story_id -> when it was last published/spiked/corrected
+    read_late: set[str] = set()
+    dt, steps = 30.0, 60  # 200 × 30 s × 60 = 100 simulated hours
+    for i in range(steps + 1):
+        now = NOON + round(i * dt * 1000)
+        for e in room.step(now, dt if i else 0):
+            if isinstance(e, Story) and e.stage in ("published", "spiked", "corrected"):
+                finished[e.story_id] = e.updated_at
+            elif isinstance(e, Traffic) and e.story_id and i == steps:
+                read_late.add(e.story_id)
+    end = NOON + round(steps * dt * 1000)
+    day_ms = round(STORY_KEPT_S * 1000 / 200)  # a simulated day, in stamped (wall) time
+    assert read_late, "the last step still has readers of recent stories"
+    assert all(end - finished[s] <= day_ms + dt * 1000 for s in read_late)
+    assert len(finished) > 3 * len(room.roster()), "four days finish many stories"
+    assert len(room._stories) < len(finished) / 2  # noqa: SLF001 - the memory it keeps

@@ -36,7 +36,7 @@ from dispatch.runtime import Runtime
 log = logging.getLogger(__name__)
 
 FIGURE_INTERVAL_S = 0.5
-FIGURE_GAP_S = 0.03  # figures follow text in a separate message (see Hub.flush)
+FIGURE_GAP_S = 0.03  # figures follow news text in a separate message (see Hub.flush)
 TOP_EVERY_S = 4.0  # re-read the top stories at most this often while traffic comes in
 TOP_MAX_AGE_S = 30.0  # ... and at least this often (the window moves with the clock)
 FRAMES_KEPT = 32  # a connection further behind than this gets the whole page again
@@ -51,7 +51,8 @@ class View:
         self.members = 0
         self.failed = False  # its render or on_beat raised: its connections end
         self.pending: set[str] = set()  # figure parts changed since the last figure frame
-        self.last_figures = self.text_sent = 0.0
+        self.last_figures = 0.0
+        self.text_sent = 0.0  # when news text (not only AMBIENT parts) last went out
         self.seq = 0  # frames published so far
         self.frames: deque[Frame] = deque(maxlen=FRAMES_KEPT)
         self.whole: tuple[int, Frame] | None = None  # (state version, the whole page)
@@ -85,7 +86,11 @@ class View:
             await asyncio.wait([self._wake], timeout=max(0.0, timeout))
 
     def figures_due(self) -> float:
-        return max(self.last_figures + FIGURE_INTERVAL_S, self.text_sent + FIGURE_GAP_S)
+        """When the pending figures may go: FIGURE_INTERVAL_S after the last redraw and
+        FIGURE_GAP_S after the last news text, but at the latest one more interval on, so that
+        no stream of text holds the map back for ever."""
+        interval = self.last_figures + FIGURE_INTERVAL_S
+        return min(max(interval, self.text_sent + FIGURE_GAP_S), interval + FIGURE_INTERVAL_S)
 
 
 class Hub:
@@ -268,7 +273,9 @@ class Hub:
         """Text now; figures once FIGURE_INTERVAL_S has passed since the look's last redraw.
 
         Figures never travel with text: the browser applies one websocket message in one
-        task, and a slow WebGL map redraw in that task would hold the text back with it.
+        task, and a slow WebGL map redraw in that task would hold the text back with it. News
+        text (a task, an alert) also holds the figures back FIGURE_GAP_S, so that it is drawn
+        first; the counts every batch of fixes changes (model.AMBIENT) do not.
         """
         if self.state is None:
             return
@@ -276,7 +283,8 @@ class Hub:
             mine = parts | looks.get(view, set())
             text = mine - model.FIGURES
             if text and view.publish(self.render(view, text, False, stamp)):
-                view.text_sent = now
+                if text - model.AMBIENT:
+                    view.text_sent = now
             view.pending |= mine & model.FIGURES
             if view.pending and now >= view.figures_due():
                 view.publish(self.render(view, view.pending, False, stamp))

@@ -28,6 +28,9 @@ TOP = "top"  # the most read stories (re-read from Redis, at most every few seco
 ALERTS = "alerts"
 ALL = frozenset({MAP, STAGES, TRAFFIC, TASKS, REPORTERS, COUNTS, EVENT, FEEDS, TOP, ALERTS})
 FIGURES = frozenset({MAP, STAGES, TRAFFIC})  # redrawn at most a few times a second
+# Text that every batch of fixes or a heartbeat changes: nobody waits for it, so it does not
+# hold the figures back (live_hub.Hub.flush).
+AMBIENT = frozenset({REPORTERS, COUNTS, EVENT, FEEDS})
 
 MINUTE_MS = 60_000
 TRAFFIC_MINUTES = 60

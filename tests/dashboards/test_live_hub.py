@@ -12,11 +12,12 @@ import pytest
 
 from dashboards import batching, ids, live, live_hub, model, wall_live
 from dashboards.batching import Frame, Updates
-from dashboards.live_hub import Hub, View
+from dashboards.live_hub import FIGURE_INTERVAL_S, Hub, View
 from dashboards.model import LiveState
 from dashboards.wall import Look
-from dispatch import auth, schema, tasks
+from dispatch import auth, reporters, schema, tasks
 from dispatch.bus import RESYNC
+from dispatch.clock import now_ms
 from dispatch.runtime import Runtime
 from dispatch.settings import Settings
 
@@ -171,6 +172,36 @@ def test_a_new_wall_gets_the_whole_page_from_the_shared_state(
         assert whole is not None and "先到" in str(whole.updates[ids.WALL_TASKS])
         assert hub.whole(view) is whole  # a burst of joiners shares one whole render
         assert loads == [True]  # no second snapshot for the late wall
+
+    in_hub(redis_url, scenario)
+
+
+def test_the_map_keeps_moving_while_fixes_stream_in(redis_url: str) -> None:
+    """Fixes arriving without a pause (200 a second) still redraw the map every
+    FIGURE_INTERVAL_S or so: the text each batch sends must not postpone the figures for ever."""
+
+    async def scenario(runtime: Runtime, hub: Hub) -> None:
+        r, keys = runtime.redis, runtime.keys
+        rep = await reporters.create(r, keys, "王磊")
+        view = hub.join(wall_page(Counted(Look("en", PANELS))))
+        await frames_after(view, 0)
+        seen, maps = view.seq, 0
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        ts = now_ms()
+        while loop.time() < start + 3.0:
+            ts += 5
+            fix = schema.Location(
+                reporter_id=rep["reporter_id"], lat=27.7 + (ts % 1000) * 1e-5, lon=112.5, ts=ts,
+                received_at=ts,
+            )  # fmt: skip
+            await reporters.apply_fix(r, keys, fix)
+            await asyncio.sleep(0.005)
+            frames = view.since(seen)
+            assert frames is not None
+            maps += sum(ids.WALL_MAP in f.updates for f in frames)
+            seen = view.seq
+        assert maps >= 3, f"{maps} map redraws in 3 s of fixes (one each {FIGURE_INTERVAL_S} s)"
 
     in_hub(redis_url, scenario)
 

@@ -46,6 +46,9 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="py-spy the server in each main measurement (bench/results/profiles/)",
     )
+    p.add_argument(
+        "--probes", type=int, help="wall: probe tasks per case (default 200; 16 with --quick)"
+    )
     p.add_argument("--out", help="write results here instead of bench/results (development)")
     p.add_argument("--minutes", type=float, default=30.0, help="wall_soak: how long")
     p.add_argument(

@@ -132,12 +132,12 @@ def drop_finished(state: LiveState, now_ms: int) -> bool:
         for story_id, stage in state.stages.items()
         if stage in FINISHED_STAGES and state.story_at.get(story_id, 0) < cutoff
     ]
-    reading = {row.get("story_id") for row in state.top}
     for story_id in gone:
         del state.stages[story_id]
         state.story_at.pop(story_id, None)
-        if story_id not in reading:
-            state.titles.pop(story_id, None)
+    reading = {row.get("story_id") for row in state.top}
+    for story_id in [s for s in state.titles if s not in state.stages and s not in reading]:
+        del state.titles[story_id]
     return bool(gone)
 
 

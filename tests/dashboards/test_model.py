@@ -182,6 +182,9 @@ def test_finished_stories_leave_the_board_a_day_after_they_last_moved() -> None:
     assert not model.drop_finished(state, NOW)
     assert model.drop_finished(state, NOW + 2 * MINUTE)
     assert set(state.stages) == {"slow"} and "new-pub" not in state.story_at
+    state.top = []  # no longer read: its title goes too
+    model.drop_finished(state, NOW + 3 * MINUTE)
+    assert set(state.titles) == {"slow"}
 
 
 def test_event_rate_counts_the_last_minute() -> None:

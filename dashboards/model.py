@@ -39,10 +39,9 @@ ALERTS_KEPT = 12  # alerts a page keeps (newest first); older ones fall off
 TOP_KEPT = 10
 # A reporter holding a task in one of these states is busy on it (the map shows "on task").
 ON_TASK_STATES = frozenset({"accepted", "en_route", "on_scene", "filed"})
-# A story that reached one of these stages leaves the board (and the state) a day after it
+# A finished story (schema.FINISHED_STAGES) leaves the board (and the state) a day after it
 # last moved: the pipeline shows the day's output, and a wall that runs for weeks holds a day
 # of stories, not every story ever written. The story itself stays in Redis (the desk's table).
-FINISHED_STAGES = frozenset({"published", "spiked", "corrected"})
 FINISHED_KEPT_MS = 24 * 60 * MINUTE_MS
 
 Reporter = dict[str, Any]
@@ -124,13 +123,13 @@ def from_snapshot(
 
 
 def drop_finished(state: LiveState, now_ms: int) -> bool:
-    """Forget the stories finished (FINISHED_STAGES) more than FINISHED_KEPT_MS ago; the title
-    of one still among the most read stays for the top list. Whether any went."""
+    """Forget the stories finished (schema.FINISHED_STAGES) more than FINISHED_KEPT_MS ago, and
+    their titles once they are out of the top list too. Whether any story went."""
     cutoff = now_ms - FINISHED_KEPT_MS
     gone = [
         story_id
         for story_id, stage in state.stages.items()
-        if stage in FINISHED_STAGES and state.story_at.get(story_id, 0) < cutoff
+        if stage in schema.FINISHED_STAGES and state.story_at.get(story_id, 0) < cutoff
     ]
     for story_id in gone:
         del state.stages[story_id]

@@ -48,6 +48,8 @@ CHANNELS: tuple[str, ...] = get_args(Channel)
 PRIORITIES: tuple[str, ...] = get_args(Priority)
 TASK_STATES: tuple[str, ...] = get_args(TaskState)
 REPORTER_STATUSES: tuple[str, ...] = get_args(ReporterStatus)
+# A story in one of these stages has left the pipeline (out, killed or out and mended).
+FINISHED_STAGES: frozenset[str] = frozenset({"published", "spiked", "corrected"})
 
 
 class Message(BaseModel):

@@ -15,7 +15,16 @@ import random
 from dataclasses import dataclass, field
 from typing import get_args
 
-from dispatch.schema import Channel, Duty, Location, Priority, Stage, Story, Traffic
+from dispatch.schema import (
+    FINISHED_STAGES,
+    Channel,
+    Duty,
+    Location,
+    Priority,
+    Stage,
+    Story,
+    Traffic,
+)
 from feeds import audience
 from feeds.sim_content import Profile, profile, story_title
 from feeds.sim_field import HOME_RADIUS_M, LOW_BATTERY, FieldReporter, random_point
@@ -290,7 +299,7 @@ class Newsroom:
                 )
             if rng.random() < CORRECT_CHANCE:
                 self._schedule(t + self._minutes(10, 60), "stage", sid)
-        if story.stage in ("published", "spiked", "corrected"):
+        if story.stage in FINISHED_STAGES:
             story.done_at = t
         self._out.append(story.event(self._ts(t)))
         if story.stage in ("published", "spiked"):

@@ -243,29 +243,23 @@ def _short(path: str) -> str:
     return path
 
 
-def _slope(points: list[tuple[float, float]]) -> float:
-    """Least-squares slope of (x, y)."""
-    n = len(points)
-    mx, my = sum(x for x, _ in points) / n, sum(y for _, y in points) / n
-    den = sum((x - mx) ** 2 for x, _ in points)
-    return sum((x - mx) * (y - my) for x, y in points) / den if den else 0.0
-
-
 def report_stats(out: Path, top: int) -> None:
+    from bench.scenarios.soak import slope
+
     path = out / "stats.jsonl"
     lines = [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
     if len(lines) < 4:
         return
     keys = ("rss", "traced", "c_heap_used", "c_heap_free")
     print("minute   RSS MiB  traced MiB  C heap used  C heap free  gc objects")
-    for s in lines[:: max(1, len(lines) // 16)] + lines[-1:]:
+    shown = lines[:: max(1, len(lines) // 16)]
+    for s in shown if shown[-1] is lines[-1] else [*shown, lines[-1]]:
         mib = "".join(f"{s[k] / 2**20:>12.2f}" for k in keys)
         print(f"{s['t_s'] / 60:>6.1f}{mib}{s['gc_objects']:>12}")
     half = lines[len(lines) // 2 :]
-    slopes = "  ".join(
-        f"{k} {_slope([(s['t_s'] / 3600, s[k] / 2**20) for s in half]):+.2f}" for k in keys
-    )
-    objects = _slope([(s["t_s"] / 3600, s["gc_objects"]) for s in half])
+    hours = [s["t_s"] / 3600 for s in half]
+    slopes = "  ".join(f"{k} {slope(hours, [s[k] / 2**20 for s in half]):+.2f}" for k in keys)
+    objects = slope(hours, [s["gc_objects"] for s in half])
     print(f"slopes over the second half, MiB/h: {slopes}; gc objects {objects:+.0f}/h")
     first, last = half[0]["types"], lines[-1]["types"]
     grown = sorted(set(first) | set(last), key=lambda t: last.get(t, 0) - first.get(t, 0))

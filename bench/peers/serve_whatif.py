@@ -114,6 +114,7 @@ def _memdump() -> None:
 
 
 def _memsnap() -> None:
+    import itertools
     import signal
     import tracemalloc
     from pathlib import Path
@@ -124,11 +125,10 @@ def _memsnap() -> None:
     if frames > 0:
         tracemalloc.start(frames)
     out = Path(os.environ["BENCH_MEMSNAP_DIR"])
-    taken: list[int] = []
+    numbers = itertools.count(1)
 
     def dump(signum: int, frame: object) -> None:
-        taken.append(len(taken) + 1)
-        memtrace.dump(out, taken[-1])
+        memtrace.dump(out, next(numbers))
 
     signal.signal(signal.SIGUSR2, dump)
     memtrace.sample_every(out, float(os.environ.get("BENCH_MEMSTATS_S", "30")))

@@ -50,7 +50,8 @@ COLUMNS = [
 ]
 
 
-def _slope(xs: list[float], ys: list[float]) -> float:
+def slope(xs: list[float], ys: list[float]) -> float:
+    """Least-squares slope of ys over xs (0 for fewer than two points)."""
     n = len(xs)
     if n < 2:
         return 0.0
@@ -173,10 +174,10 @@ def summarize(samples: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if not ys:
             continue
         first, last = sum(ys[:q]) / q, sum(ys[-q:]) / q
-        slope = _slope([s["t_s"] for s in half], [float(s[key]) for s in half]) * 3600
+        per_h = slope([s["t_s"] for s in half], [float(s[key]) for s in half]) * 3600
         rows.append({
             "what": what, "first_mib": round(ys[0], 1), "last_mib": round(ys[-1], 1),
-            "max_mib": round(max(ys), 1), "slope_mib_per_h": round(slope, 2),
+            "max_mib": round(max(ys), 1), "slope_mib_per_h": round(per_h, 2),
             "growth_pct": round(100 * (last - first) / first, 1) if first else None,
         })  # fmt: skip
     return rows

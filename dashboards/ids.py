@@ -27,7 +27,9 @@ WALL_EVENT_RATE = "wall-event-rate"  # events in the last minute
 WALL_ON_DUTY = "wall-on-duty"
 WALL_OPEN_TASKS_COUNT = "wall-open-task-count"
 WALL_REPORTER_COUNT = "wall-reporter-count"  # reporters drawn on the map
-WALL_MAP = "wall-map"
+WALL_MAP = "wall-map"  # the base map (ground, county layers); the markers are drawn over it
+# The canvas the map's markers are drawn on (assets/map_overlay.js), from its data-markers.
+WALL_MAP_OVERLAY = "wall-map-overlay"
 WALL_STAGES = "wall-stages"
 WALL_TRAFFIC = "wall-traffic"
 WALL_TASKS = "wall-tasks"  # open tasks list (rows carry class nr-task-row)

@@ -197,9 +197,10 @@ def map_arrays(
     lang: str,
     now: int | None = None,
     scale: float = 1.0,
+    hover: bool = True,
 ) -> dict[int, dict[str, list[Any]]]:
     """The per-trace arrays of the map (trace index -> property -> values), for a figure or a
-    Patch (`color`, `size` and `opacity` are the markers').
+    Patch (`color`, `size` and `opacity` are the markers'); without `hover`, no hover texts.
 
     Reporters without a fix are left out; off-duty reporters are drawn grey at their last fix;
     with `now`, each dot fades with the age of its fix.
@@ -207,7 +208,7 @@ def map_arrays(
     tasks = list(tasks)
     busy = busy_reporters(tasks)
     traces: dict[int, dict[str, list[Any]]] = {
-        index: {"lat": [], "lon": [], "hovertext": [], "opacity": []}
+        index: {"lat": [], "lon": [], "opacity": [], **({"hovertext": []} if hover else {})}
         for index in (MAP_OFF_DUTY, MAP_FREE, MAP_ON_TASK)
     }
     for rep in sorted(reporters, key=lambda r: r["reporter_id"]):
@@ -218,14 +219,19 @@ def map_arrays(
         target = traces[index]
         target["lat"].append(rep["lat"])
         target["lon"].append(rep["lon"])
-        target["hovertext"].append(_reporter_hover(rep, lang, task, now))
+        if hover:
+            target["hovertext"].append(_reporter_hover(rep, lang, task, now))
         target["opacity"].append(fix_opacity(rep.get("fix_ts"), now))
-    pins: dict[str, list[Any]] = {"lat": [], "lon": [], "hovertext": [], "color": [], "size": []}
+    pins: dict[str, list[Any]] = {"lat": [], "lon": [], "color": [], "size": []}
+    if hover:
+        pins["hovertext"] = []
     for task in sorted(tasks, key=lambda t: t["task_id"]):
         priority = task.get("priority", "normal")
         pins["lat"].append(task["lat"])
         pins["lon"].append(task["lon"])
-        pins["hovertext"].append(f"{task['title']} · {i18n.label('state', task['state'], lang)}")
+        if hover:
+            state = i18n.label("state", task["state"], lang)
+            pins["hovertext"].append(f"{task['title']} · {state}")
         pins["color"].append(PRIORITY_COLOURS.get(priority, PRIORITY_COLOURS["normal"]))
         pins["size"].append(figures.px(PRIORITY_SIZES.get(priority, 15), scale))
     halo = {
@@ -235,6 +241,54 @@ def map_arrays(
         "size": [round(size * 2.3) for size in pins["size"]],
     }
     return {**traces, MAP_TASK_HALO: halo, MAP_TASK: pins}
+
+
+# Reporter traces: marker size (before `scale`) and colour; pins carry theirs per point.
+REPORTER_STYLE = {
+    MAP_ON_TASK: (17, figures.ON_TASK),
+    MAP_FREE: (17, figures.ON_DUTY),
+    MAP_OFF_DUTY: (13, figures.OFF_DUTY),
+}
+HALO_OPACITY = 0.28
+
+
+def marker(index: int, data: dict[str, list[Any]], scale: float) -> dict[str, Any]:
+    """Trace `index`'s marker (size, colour, opacity: one value or one per point) from its
+    arrays (`map_arrays`)."""
+    if index in REPORTER_STYLE:
+        size, colour = REPORTER_STYLE[index]
+        return {"size": figures.px(size, scale), "color": colour, "opacity": data["opacity"]}
+    opacity = HALO_OPACITY if index == MAP_TASK_HALO else 1.0
+    return {"size": data["size"], "color": data["color"], "opacity": opacity}
+
+
+def overlay_markers(
+    reporters: Iterable[Row], tasks: Iterable[Row], now: int | None = None, scale: float = 1.0
+) -> dict[str, Any]:
+    """What assets/map_overlay.js draws over the wall's map: the map's traces in drawing
+    order (MAP_*), each {lat, lon, size, color, opacity}, positions to 1e-5 degrees (~1 m)."""
+    arrays = map_arrays(reporters, tasks, "en", now, scale, hover=False)
+    traces = []
+    for index in range(MAP_TRACES):
+        data = arrays[index]
+        traces.append(
+            {
+                "lat": [round(v, 5) for v in data["lat"]],
+                "lon": [round(v, 5) for v in data["lon"]],
+                **marker(index, data, scale),
+            }
+        )
+    return {"traces": traces}
+
+
+def overlay_attribute(
+    reporters: Iterable[Row], tasks: Iterable[Row], now: int | None = None, scale: float = 1.0
+) -> str:
+    """`overlay_markers` as the canvas's data-markers attribute (compact JSON). An attribute,
+    not a dcc.Store feeding a callback: Dash keeps every server-set change of a callback's
+    input in its undo history, for ever (a leak at two updates a second)."""
+    markers = overlay_markers(reporters, tasks, now, scale)
+    return json.dumps(markers, separators=(",", ":"), allow_nan=False)
 
 
 def map_figure(
@@ -247,37 +301,29 @@ def map_figure(
     now: int | None = None,
     scale: float = 1.0,
     tiles: str | None = None,
+    overlay: bool = False,
 ) -> go.Figure:
     """Reporters coloured by state (on task, free, off duty), fading with the age of their fix
-    (given `now`), and open task pins coloured and sized by priority."""
-    arrays = map_arrays(reporters, tasks, lang, now, scale)
-    style = {
-        MAP_ON_TASK: (17, figures.ON_TASK),
-        MAP_FREE: (17, figures.ON_DUTY),
-        MAP_OFF_DUTY: (13, figures.OFF_DUTY),
-    }
-    traces = []
-    for index in range(MAP_TRACES):
-        data = arrays[index]
-        if index in style:
-            size, colour = style[index]
-            marker = {"size": figures.px(size, scale), "color": colour, "opacity": data["opacity"]}
-        else:
-            marker = {
-                "size": data["size"],
-                "color": data["color"],
-                "opacity": 0.28 if index == MAP_TASK_HALO else 1.0,
-            }
-        traces.append(
+    (given `now`), and open task pins coloured and sized by priority.
+
+    With `overlay` (the wall), only the ground, the local layers and one empty trace: the
+    markers (`overlay_markers`) are drawn by assets/map_overlay.js on a canvas over the map,
+    so the WebGL map is drawn once, not on every move of a reporter (docs/performance.md §4)."""
+    if overlay:  # one empty trace: a map subplot exists only for the traces drawn on it
+        traces = [go.Scattermap(lat=[], lon=[], mode="markers", hoverinfo="skip")]
+    else:
+        arrays = map_arrays(reporters, tasks, lang, now, scale)
+        traces = [
             go.Scattermap(
-                lat=data["lat"],
-                lon=data["lon"],
+                lat=arrays[index]["lat"],
+                lon=arrays[index]["lon"],
                 mode="markers",
-                marker=marker,
-                hovertext=data.get("hovertext"),
-                hoverinfo="text" if "hovertext" in data else "skip",
+                marker=marker(index, arrays[index], scale),
+                hovertext=arrays[index].get("hovertext"),
+                hoverinfo="text" if "hovertext" in arrays[index] else "skip",
             )
-        )
+            for index in range(MAP_TRACES)
+        ]
     return go.Figure(
         traces,
         layout=figures.base_layout(

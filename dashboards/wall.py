@@ -88,16 +88,17 @@ def _panels(state: LiveState, look: Look, schedule: Schedule, now: int) -> dict[
             [
                 panels.graph(
                     ids.WALL_MAP,
-                    maps.map_figure(
-                        state.reporters.values(),
-                        state.tasks.values(),
-                        lang,
-                        zoom=look.zoom,
-                        now=now,
-                        scale=scale,
-                        tiles=look.tiles,
-                    ),
-                )
+                    maps.map_figure([], [], lang, zoom=look.zoom, tiles=look.tiles, overlay=True),
+                ),
+                html.Canvas(
+                    id=ids.WALL_MAP_OVERLAY,
+                    className="nr-map-overlay",
+                    **{
+                        "data-markers": maps.overlay_attribute(
+                            state.reporters.values(), state.tasks.values(), now, scale
+                        )
+                    },
+                ),
             ],
             panels.legend(lang),
         ),

@@ -2,8 +2,9 @@
 live hub with its look (`Look.key`: walls that look alike share one render); `render` turns
 what changed into props (whole figures on a full redraw, Patch deltas otherwise) and
 `beat_refresher` what the clock moves (stuck stories, fading dots; the hub re-reads the top
-stories). A clientside callback measures the screen's scale first. Only the panels on that
-wall are updated.
+stories). A clientside callback measures the screen's scale first. The map's markers go to
+their canvas's data-markers (assets/map_overlay.js draws them). Only the panels on that wall
+are updated.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 
 from dash import Dash, Input, Output
 
-from dashboards import access, figures, i18n, ids, live, model, panels, wall_panels
+from dashboards import access, figures, i18n, ids, live, maps, model, panels, wall_panels
 from dashboards.batching import Updates
 from dashboards.live_hub import Hub
 from dashboards.model import LiveState
@@ -39,21 +40,14 @@ def render(state: LiveState, parts: set[str], full: bool, now: int, look: Look) 
     out: dict[str, dict[str, Any]] = {}
     if model.MAP in parts:
         if "map" in shown:
-            out.update(
-                live.map_updates(
-                    state,
-                    full,
-                    lang,
-                    ids.WALL_MAP,
-                    ids.WALL_REPORTER_COUNT,
-                    now=now,
-                    scale=scale,
-                    tiles=look.tiles,
-                    zoom=look.zoom,
-                )
+            if full:  # the base map: drawn once, the markers go over it (maps.overlay_markers)
+                base = maps.map_figure([], [], lang, zoom=look.zoom, tiles=look.tiles, overlay=True)
+                out[ids.WALL_MAP] = {"figure": base}
+            markers = maps.overlay_attribute(
+                state.reporters.values(), state.tasks.values(), now, scale
             )
-        else:
-            out[ids.WALL_REPORTER_COUNT] = {"children": str(state.on_map)}
+            out[ids.WALL_MAP_OVERLAY] = {"data-markers": markers}
+        out[ids.WALL_REPORTER_COUNT] = {"children": str(state.on_map)}
     if model.STAGES in parts and "stages" in shown:
         counts = model.stage_counts(state)
         stuck = model.stuck_counts(state, now, look.stage_limits)

@@ -20,7 +20,7 @@ from typing import Any
 
 from dash import dcc, html
 
-from dashboards import figures, i18n, ids, maps, model, panels, wall_panels
+from dashboards import figures, fragments, i18n, ids, maps, model, panels, wall_panels
 from dashboards.model import LiveState
 from dashboards.wall_options import Options, View
 from dashboards.wall_options import parse as parse_options
@@ -139,7 +139,7 @@ def _panels(state: LiveState, look: Look, schedule: Schedule, now: int) -> dict[
         ),
         "tasks": (
             "panel_tasks",
-            [html.Div(tasks, id=ids.WALL_TASKS, className="nr-task-list")],
+            [html.Div(id=ids.WALL_TASKS, className="nr-task-list", **fragments.fragment(tasks))],
             None,
         ),
         "deadlines": (

@@ -14,7 +14,18 @@ from typing import Any
 
 from dash import Dash, Input, Output
 
-from dashboards import access, figures, i18n, ids, live, maps, model, panels, wall_panels
+from dashboards import (
+    access,
+    figures,
+    fragments,
+    i18n,
+    ids,
+    live,
+    maps,
+    model,
+    panels,
+    wall_panels,
+)
 from dashboards.batching import Updates
 from dashboards.live_hub import Hub
 from dashboards.model import LiveState
@@ -65,7 +76,7 @@ def render(state: LiveState, parts: set[str], full: bool, now: int, look: Look) 
         }
     if model.TASKS in parts and "tasks" in shown:
         rows = model.task_rows(state, now, TASK_ROWS)
-        out[ids.WALL_TASKS] = {"children": panels.task_list(rows, lang)}
+        out[ids.WALL_TASKS] = fragments.fragment(panels.task_list(rows, lang))
     if model.TOP in parts and "top" in shown:
         out[ids.WALL_TOP] = {"children": wall_panels.top_list(state.top, state.titles, lang)}
     if model.ALERTS in parts and "alerts" in shown:

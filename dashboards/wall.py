@@ -130,9 +130,9 @@ def _panels(state: LiveState, look: Look, schedule: Schedule, now: int) -> dict[
             "panel_top",
             [
                 html.Div(
-                    wall_panels.top_list(state.top, state.titles, lang),
                     id=ids.WALL_TOP,
                     className="nr-list nr-top",
+                    **fragments.fragment(wall_panels.top_list(state.top, state.titles, lang)),
                 )
             ],
             None,
@@ -157,9 +157,9 @@ def _panels(state: LiveState, look: Look, schedule: Schedule, now: int) -> dict[
             "panel_alerts",
             [
                 html.Div(
-                    wall_panels.alert_list(state.alerts, lang),
                     id=ids.WALL_ALERTS,
                     className="nr-list nr-alerts",
+                    **fragments.fragment(wall_panels.alert_list(state.alerts, lang)),
                 )
             ],
             None,
@@ -238,7 +238,11 @@ def layout(
         style={"gridTemplateColumns": first.columns},
         **rotation,
     )
-    feeds = html.Div(panels.feed_chips(state.feeds, lang), id=ids.WALL_FEEDS, className="nr-feeds")
+    feeds = html.Div(
+        id=ids.WALL_FEEDS,
+        className="nr-feeds",
+        **fragments.fragment(panels.feed_chips(state.feeds, lang)),
+    )
     notice = html.Div(
         wall_panels.notice(options.ignored, schedule.error, lang),
         id=ids.WALL_NOTICE,

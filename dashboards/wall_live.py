@@ -78,9 +78,9 @@ def render(state: LiveState, parts: set[str], full: bool, now: int, look: Look) 
         rows = model.task_rows(state, now, TASK_ROWS)
         out[ids.WALL_TASKS] = fragments.fragment(panels.task_list(rows, lang))
     if model.TOP in parts and "top" in shown:
-        out[ids.WALL_TOP] = {"children": wall_panels.top_list(state.top, state.titles, lang)}
+        out[ids.WALL_TOP] = fragments.fragment(wall_panels.top_list(state.top, state.titles, lang))
     if model.ALERTS in parts and "alerts" in shown:
-        out[ids.WALL_ALERTS] = {"children": wall_panels.alert_list(state.alerts, lang)}
+        out[ids.WALL_ALERTS] = fragments.fragment(wall_panels.alert_list(state.alerts, lang))
     if parts & {model.COUNTS, model.TASKS, model.REPORTERS}:
         out[ids.WALL_ON_DUTY] = {"children": str(state.on_duty)}
         out[ids.WALL_OPEN_TASKS_COUNT] = {"children": str(len(state.tasks))}
@@ -89,7 +89,7 @@ def render(state: LiveState, parts: set[str], full: bool, now: int, look: Look) 
         text = panels.last_event_text(state.last_event, state.seen, lang)
         out[ids.WALL_LAST_EVENT] = {"children": text}
     if model.FEEDS in parts:
-        out[ids.WALL_FEEDS] = {"children": panels.feed_chips(state.feeds, lang)}
+        out[ids.WALL_FEEDS] = fragments.fragment(panels.feed_chips(state.feeds, lang))
         if "traffic" in shown:
             out[ids.WALL_TRAFFIC_STALE] = {"hidden": not model.traffic_stale(state)}
     return out

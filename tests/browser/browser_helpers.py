@@ -86,6 +86,12 @@ def wall_key(redis_url: str) -> str:
     return arun(go())
 
 
+# The wall map's markers, as its overlay canvas last received them (assets/map_overlay.js):
+# the map's traces in order (dashboards.maps.MAP_*), each {lat, lon, size, color, opacity},
+# positions rounded to 1e-5 degrees.
+MARKERS = "document.getElementById('wall-map-overlay')?.nrMarkers?.traces"
+
+
 def move(redis_url: str, reporter_id: str, lat: float) -> None:
     async def go() -> None:
         r = db.connect(redis_url)

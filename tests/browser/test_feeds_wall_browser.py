@@ -16,7 +16,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page
 
-from browser_helpers import wall_key
+from browser_helpers import MARKERS, wall_key
 from dispatch import schema
 from dispatch.clock import now_ms
 from feeds.accesslog import to_combined_line
@@ -24,14 +24,13 @@ from feeds.signing import sign
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 ROOT = Path(__file__).resolve().parents[2]
-MAP = "document.querySelector('#wall-map .js-plotly-plot')"
 TRAFFIC = "document.querySelector('#wall-traffic .js-plotly-plot')"
 STAGES = "document.querySelector('#wall-stages .js-plotly-plot')"
 
 
 def _wait_map_has(page: Page, lat: float) -> None:
     page.wait_for_function(
-        f"(lat) => {MAP}?.data?.some(t => (t.lat || []).some(v => Math.abs(v - lat) < 1e-6))",
+        f"(lat) => {MARKERS}?.some(t => t.lat.some(v => Math.abs(v - lat) < 1e-5))",
         arg=lat,
         timeout=5_000,
     )
@@ -67,7 +66,7 @@ def test_trackers_logs_and_webhooks_move_the_wall(
     ).json()
     page = browser.new_page(viewport={"width": 1920, "height": 1080})
     page.goto(f"{server.url}/wall?key={wall_key(redis_url)}&lang=en")
-    page.wait_for_function(f"{MAP}?.data && {TRAFFIC}?.data && {STAGES}?.data", timeout=20_000)
+    page.wait_for_function(f"{MARKERS} && {TRAFFIC}?.data && {STAGES}?.data", timeout=20_000)
 
     # OwnTracks (Basic auth, the reporter's token), then Traccar Client (OsmAnd, bound device).
     now_s = int(time.time())
@@ -85,7 +84,7 @@ def test_trackers_logs_and_webhooks_move_the_wall(
         == []
     )
     time.sleep(1.0)
-    lats = page.evaluate(f"{MAP}.data.flatMap(t => t.lat || [])")
+    lats = page.evaluate(f"{MARKERS}.flatMap(t => t.lat)")
     assert any(abs(v - 27.762) < 1e-6 for v in lats) and not any(abs(v - 27.7) < 1e-6 for v in lats)
 
     # A signed CMS webhook moves a story through its stages; a bad signature moves nothing.

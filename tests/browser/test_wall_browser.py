@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Request
 
-from browser_helpers import move, seed_reporters, wall_key
+from browser_helpers import MARKERS, move, seed_reporters, wall_key
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "img"
@@ -27,12 +27,8 @@ def test_wall_shows_reporters_and_updates_by_push(
     page.wait_for_function(
         "document.querySelector('#wall-reporter-count')?.innerText.trim() === '3'", timeout=20_000
     )
-    page.wait_for_function(
-        "document.querySelector('#wall-map .js-plotly-plot')?.data", timeout=20_000
-    )
-    lats = page.evaluate(
-        "document.querySelector('#wall-map .js-plotly-plot').data.flatMap(t => t.lat || [])"
-    )
+    page.wait_for_function(f"{MARKERS}?.length", timeout=20_000)
+    lats = page.evaluate(f"{MARKERS}.flatMap(t => t.lat)")
     assert len(lats) >= 3
 
     time.sleep(1.0)  # let the page settle, then watch the network while events arrive
@@ -48,9 +44,7 @@ def test_wall_shows_reporters_and_updates_by_push(
         )
         assert time.monotonic() - t0 < 2.0
     page.wait_for_function(
-        "document.querySelector('#wall-map .js-plotly-plot').data"
-        ".some(t => (t.lat || []).some(v => Math.abs(v - 27.72) < 1e-6))",
-        timeout=2_000,
+        f"{MARKERS}.some(t => t.lat.some(v => Math.abs(v - 27.72) < 1e-6))", timeout=2_000
     )
     time.sleep(3.0)
     http = [r.url for r in requests if not r.url.startswith("data:")]
@@ -98,8 +92,7 @@ def test_two_walls_alike_update_together_and_one_closing_leaves_the_other_live(
                 timeout=3_000,
             )
             page.wait_for_function(
-                "(lat) => document.querySelector('#wall-map .js-plotly-plot').data"
-                ".some(t => (t.lat || []).some(v => Math.abs(v - lat) < 1e-6))",
+                f"(lat) => {MARKERS}.some(t => t.lat.some(v => Math.abs(v - lat) < 1e-6))",
                 arg=lat,
                 timeout=3_000,
             )

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page
 
-from browser_helpers import move, seed_reporters, wall_key
+from browser_helpers import MARKERS, move, seed_reporters, wall_key
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 PANELS = "[...document.querySelectorAll('#wall-grid > [data-panel]')]"
@@ -65,12 +65,10 @@ def test_a_subset_of_panels_in_the_order_asked(
     assert boxes[1][1] > boxes[0][1]  # the map's column is the wide one
     assert page.inner_text("#wall-notice") == ""
     # still live
-    page.wait_for_function("document.querySelector('#wall-map .js-plotly-plot')?.data")
+    page.wait_for_function(f"{MARKERS}")
     move(redis_url, ids[0], 27.71)
     page.wait_for_function(
-        "document.querySelector('#wall-map .js-plotly-plot').data"
-        ".some(t => (t.lat || []).some(v => Math.abs(v - 27.71) < 1e-6))",
-        timeout=5_000,
+        f"{MARKERS}.some(t => t.lat.some(v => Math.abs(v - 27.71) < 1e-6))", timeout=5_000
     )
     page.close()
 

@@ -14,7 +14,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, Request
 
-from browser_helpers import KEYS, arun, seed_reporters, wall_key
+from browser_helpers import KEYS, MARKERS, arun, seed_reporters, wall_key
 from dispatch import db, escalation, reporters, schema, stories, tasks
 from dispatch.auth import Principal
 from dispatch.clock import now_ms
@@ -22,7 +22,6 @@ from dispatch.clock import now_ms
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 MINUTE = 60_000
 STAGES = "document.querySelector('#wall-stages .js-plotly-plot')"
-MAP = "document.querySelector('#wall-map .js-plotly-plot')"
 MAP_FREE, MAP_ON_TASK = 3, 4  # dashboards.figures trace order
 
 
@@ -95,7 +94,7 @@ def test_every_panel_renders_and_follows_the_newsroom_live(
     requests: list[Request] = []
     page.on("request", lambda req: requests.append(req))
     page.goto(f"{server.url}/wall?key={key}&lang=en")
-    page.wait_for_function(f"{STAGES}?.data && {MAP}?.data", timeout=20_000)
+    page.wait_for_function(f"{STAGES}?.data && {MARKERS}", timeout=20_000)
     page.wait_for_function("document.querySelector('#wall-heartbeat').textContent", timeout=10_000)
     time.sleep(1.0)
     requests.clear()
@@ -154,12 +153,10 @@ def test_every_panel_renders_and_follows_the_newsroom_live(
 
     # The reporter accepts: the map draws them as "on task"; an old fix fades.
     _accept(redis_url, task["task_id"], ids[0])
-    page.wait_for_function(f"({MAP}.data[{MAP_ON_TASK}].lat || []).length === 1", timeout=5_000)
-    assert page.evaluate(f"{MAP}.data[{MAP_FREE}].marker.opacity") == [1]
+    page.wait_for_function(f"{MARKERS}[{MAP_ON_TASK}].lat.length === 1", timeout=5_000)
+    assert page.evaluate(f"{MARKERS}[{MAP_FREE}].opacity") == [1]
     _reporter_with_an_old_fix(redis_url)
-    page.wait_for_function(
-        f"({MAP}.data[{MAP_FREE}].marker.opacity || []).some(o => o < 0.5)", timeout=5_000
-    )
+    page.wait_for_function(f"{MARKERS}[{MAP_FREE}].opacity.some(o => o < 0.5)", timeout=5_000)
 
     # Alerts.
     _alert(redis_url)

@@ -11,7 +11,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page
 
-from browser_helpers import move, seed_reporters, wall_key
+from browser_helpers import MARKERS, move, seed_reporters, wall_key
 from servers import Server
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
@@ -28,7 +28,7 @@ def _wait_live(page: Page) -> None:
 
 def _wait_map_has(page: Page, lat: float) -> None:
     page.wait_for_function(
-        f"(lat) => {MAP}?.data?.some(t => (t.lat || []).some(v => Math.abs(v - lat) < 1e-6))",
+        f"(lat) => {MARKERS}?.some(t => t.lat.some(v => Math.abs(v - lat) < 1e-5))",
         arg=lat,
         timeout=10_000,
     )

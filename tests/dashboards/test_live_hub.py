@@ -137,7 +137,7 @@ def test_two_walls_alike_share_one_fold_and_one_render(
         assert sum(1 for parts, full in first.calls if full) == 1
         # both connections read the same frame, its props encoded once
         assert view_b.since(seen) == view_a.since(seen)
-        assert frame.encoded[(ids.WALL_TASKS, "children")]
+        assert frame.encoded[(ids.WALL_TASKS, "data-html")]
 
     in_hub(redis_url, scenario)
 
@@ -199,7 +199,7 @@ def test_the_map_keeps_moving_while_fixes_stream_in(redis_url: str) -> None:
             await asyncio.sleep(0.005)
             frames = view.since(seen)
             assert frames is not None
-            maps += sum(ids.WALL_MAP in f.updates for f in frames)
+            maps += sum(ids.WALL_MAP_OVERLAY in f.updates for f in frames)
             seen = view.seq
         assert maps >= 3, f"{maps} map redraws in 3 s of fixes (one each {FIGURE_INTERVAL_S} s)"
 

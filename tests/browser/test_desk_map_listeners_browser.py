@@ -1,8 +1,9 @@
-"""The wall's map does not pile up listeners as it updates (assets/map_listeners.js).
+"""The desk's map does not pile up listeners as it updates (assets/map_listeners.js).
 
 Plotly's map subplot adds five one-time MapLibre error listeners on every update and never
-removes them; a wall updating its map twice a second for days would hold millions. With the
-asset script, the count stays where it was however many updates come.
+removes them; a desk updating its map twice a second for a shift would hold many thousands.
+With the asset script, the count stays where it was however many updates come. (The wall
+draws its markers on a canvas of its own and updates its Plotly map only on a whole redraw.)
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser
 
-from browser_helpers import move, seed_reporters, wall_key
+from browser_helpers import move, seed_reporters
+from test_desk_support import wait_live
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
-MAP = "document.querySelector('#wall-map .js-plotly-plot')"
+MAP = "document.querySelector('#desk-map .js-plotly-plot')"
 SUBPLOT = f"{MAP}._fullLayout.map._subplot"
 LISTENERS = f"""() => {{
   const held = {SUBPLOT}.map._oneTimeListeners || {{}};
@@ -29,8 +31,11 @@ def test_map_updates_do_not_accumulate_error_listeners(
     server: Any, redis_url: str, browser: Browser
 ) -> None:
     (reporter,) = seed_reporters(redis_url, 1)
-    page = browser.new_page(viewport={"width": 1920, "height": 1080})
-    page.goto(f"{server.url}/wall?key={wall_key(redis_url)}&lang=en&panels=map")
+    page = browser.new_page(viewport={"width": 1600, "height": 1000})
+    page.goto(f"{server.url}/desk?lang=en")
+    page.fill("input[name=token]", server.admin_token)
+    page.click("#desk-login button[type=submit]")
+    wait_live(page)
     page.wait_for_function(f"{MAP}?._fullLayout?.map?._subplot?.map", timeout=20_000)
     wrapped = f"Object.getPrototypeOf({SUBPLOT}).rejectOnError.nrWrapped"
     page.wait_for_function(wrapped, timeout=5_000)

@@ -5,7 +5,8 @@
 traffic on eight channels) against the bench Redis, one /wall page in headless Chromium at
 1920x1080. Every 30 s (5 s in short runs): the server's RSS and CPU; in the browser, after a
 forced garbage collection (CDP HeapProfiler.collectGarbage), the JS heap in use, the DOM node
-count and the PSS of every Chromium process; and whether the page still shows "live".
+count and the PSS of every Chromium process, in all and by kind of process (browser,
+renderer, GPU, Chromium's own utilities); and whether the page still shows "live".
 Flat memory = the least-squares slope over the second half of the run (after warm-up) in MiB
 per hour, and the growth from the first to the last quarter of the samples.
 
@@ -72,6 +73,27 @@ def _chromium_pss() -> int:
     return total
 
 
+def _kind(cmdline: list[str]) -> str:
+    """A Chromium process's part: browser, renderer, gpu-process, zygote or utility."""
+    kind = next((a.split("=", 1)[1] for a in cmdline if a.startswith("--type=")), "browser")
+    return "gpu" if kind == "gpu-process" else kind
+
+
+def _chromium_pss_by_kind() -> dict[str, float]:
+    """PSS in MiB per kind of Chromium process (`_kind`): the page's renderer apart from the
+    browser, the GPU process and Chromium's own utilities (network, storage, and an on-device
+    model service Chromium starts a few minutes in)."""
+    out: dict[str, float] = {}
+    for p in psutil.Process().children(recursive=True):
+        try:
+            if "chrom" in p.name().lower():
+                kind = _kind(p.cmdline())
+                out[kind] = out.get(kind, 0.0) + p.memory_full_info().pss / 2**20
+        except (psutil.Error, AttributeError):
+            pass
+    return {kind: round(mib, 1) for kind, mib in sorted(out.items())}
+
+
 def run(opts: Any) -> list[dict[str, Any]]:
     from playwright.sync_api import sync_playwright
 
@@ -114,6 +136,7 @@ def run(opts: Any) -> list[dict[str, Any]]:
                     "js_heap_mib": round(metrics.get("JSHeapUsedSize", 0) / 2**20, 2),
                     "dom_nodes": int(metrics.get("Nodes", 0)),
                     "chromium_pss_mib": round(_chromium_pss() / 2**20, 1),
+                    **{f"pss_{kind}_mib": mib for kind, mib in _chromium_pss_by_kind().items()},
                     "link": link.strip()[:40],
                     "nodes_by_panel": panels,
                 })  # fmt: skip
@@ -167,10 +190,12 @@ def summarize(samples: list[dict[str, Any]]) -> list[dict[str, Any]]:
     rows = []
     half = samples[len(samples) // 2 :]
     q = max(1, len(samples) // 4)
+    kinds = sorted({k for s in samples for k in s if k.startswith("pss_")})
     for what, key in [("server RSS", "server_rss_mib"), ("browser JS heap", "js_heap_mib"),
                       ("Chromium PSS (all processes)", "chromium_pss_mib"),
+                      *[(f"Chromium PSS: {k[4:-4]}", k) for k in kinds],
                       ("DOM nodes", "dom_nodes")]:  # fmt: skip
-        ys = [float(s[key]) for s in samples]
+        ys = [float(s.get(key, 0.0)) for s in samples]
         if not ys:
             continue
         first, last = sum(ys[:q]) / q, sum(ys[-q:]) / q

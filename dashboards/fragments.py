@@ -68,6 +68,7 @@ def to_html(node: Any) -> str:
     raise TypeError(f"not an html component, text or list: {type(node).__name__}")
 
 
-def fragment(node: Any) -> dict[str, str]:
-    """The props that show `node` in a fragment element: {"data-html": its HTML}."""
+def fragment(node: Any) -> dict[str, Any]:
+    """The props that show `node` in a fragment element: {"data-html": its HTML} (typed Any:
+    it is spread into a component's keyword arguments)."""
     return {ATTRIBUTE: to_html(node)}

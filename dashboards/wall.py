@@ -82,6 +82,11 @@ def _panels(state: LiveState, look: Look, schedule: Schedule, now: int) -> dict[
     lang, scale = look.lang, look.scale
     counts, stuck = model.stage_counts(state), model.stuck_counts(state, now, look.stage_limits)
     tasks = panels.task_list(model.task_rows(state, now, TASK_ROWS), lang)
+    markers: dict[str, Any] = {
+        "data-markers": maps.overlay_attribute(
+            state.reporters.values(), state.tasks.values(), now, scale
+        )
+    }
     return {
         "map": (
             "panel_map",
@@ -90,15 +95,7 @@ def _panels(state: LiveState, look: Look, schedule: Schedule, now: int) -> dict[
                     ids.WALL_MAP,
                     maps.map_figure([], [], lang, zoom=look.zoom, tiles=look.tiles, overlay=True),
                 ),
-                html.Canvas(
-                    id=ids.WALL_MAP_OVERLAY,
-                    className="nr-map-overlay",
-                    **{
-                        "data-markers": maps.overlay_attribute(
-                            state.reporters.values(), state.tasks.values(), now, scale
-                        )
-                    },
-                ),
+                html.Canvas(id=ids.WALL_MAP_OVERLAY, className="nr-map-overlay", **markers),
             ],
             panels.legend(lang),
         ),

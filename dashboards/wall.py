@@ -6,8 +6,9 @@ boundary and roads), the story pipeline with stuck stories, traffic per channel 
 apart, top stories with sparklines, open tasks against their deadlines, the channel deadline
 board, recent alerts. A header with the counters, the link state and the clock; a ticker with
 the last event and each feed source's health. The router renders it from a snapshot (this
-module); wall_live.py keeps it live with Patch deltas. The wall registers no callback that
-writes: one streaming callback and one clientside callback (the screen's scale).
+module); wall_live.py keeps it live: Patch deltas for the charts, HTML fragments for the
+lists, the markers for the map's canvas. The wall registers no callback that writes: one
+streaming callback and one clientside callback (the screen's scale).
 """
 
 from __future__ import annotations

@@ -226,7 +226,7 @@ def _measure(browser: Any, rds: BenchRedis, server: ServerProc, path: str, wall:
         if load:
             load.terminate()
             load.wait(10)
-    lat = [int((seen[t] - sent[t]) * 1e6) for t in sent if t in seen]
+    lat = [int((seen[t] - sent[t]) * 1e6) for t in sent if t in seen]  # in probe order
     return {
         "wall": wall,
         "probes": probes,
@@ -236,4 +236,6 @@ def _measure(browser: Any, rds: BenchRedis, server: ServerProc, path: str, wall:
         "events_per_s": rate,
         "browser_cpu_pct": round(100 * bcpu / w.wall_s, 1),
         "reporters": REPORTERS,
+        # each probe's latency in ms, in the order sent: where the slow ones fall in the run
+        "latencies_ms": [round(v / 1e6, 1) for v in lat],
     }

@@ -2,9 +2,10 @@
  *
  * Plotly (3.x, `scattermap`) calls `rejectOnError(reject)` on every map update, which adds five
  * one-time listeners (`error`, `style.error`, `source.error`, `tile.error`, `layer.error`) to
- * the MapLibre map; they are removed only if an error happens. A wall patches its map about
- * twice a second, so the map would hold ~10 more closures every second, for days (found by the
- * wall soak: `python -m bench.heapdiff --panels map`).
+ * the MapLibre map; they are removed only if an error happens. The desk patches its map about
+ * twice a second, so the map would hold ~10 more closures every second, for a whole shift
+ * (found by the wall soak, when the wall still patched its map: `python -m bench.heapdiff
+ * --panels map`; the wall now draws its markers on a canvas of its own, map_overlay.js).
  *
  * Here, once the first map subplot exists, its prototype's `rejectOnError` is wrapped: before
  * adding the new listeners it removes the ones the previous call added on the same map (that

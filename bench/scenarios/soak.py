@@ -61,18 +61,6 @@ def slope(xs: list[float], ys: list[float]) -> float:
     return sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / den if den else 0.0
 
 
-def _chromium_pss() -> int:
-    """Proportional set size of every Chromium process (shared pages counted once)."""
-    total = 0
-    for p in psutil.Process().children(recursive=True):
-        try:
-            if "chrom" in p.name().lower():
-                total += p.memory_full_info().pss
-        except (psutil.Error, AttributeError):
-            pass
-    return total
-
-
 def _kind(cmdline: list[str]) -> str:
     """A Chromium process's part: browser, renderer, gpu-process, zygote or utility."""
     kind = next((a.split("=", 1)[1] for a in cmdline if a.startswith("--type=")), "browser")
@@ -80,9 +68,9 @@ def _kind(cmdline: list[str]) -> str:
 
 
 def _chromium_pss_by_kind() -> dict[str, float]:
-    """PSS in MiB per kind of Chromium process (`_kind`): the page's renderer apart from the
-    browser, the GPU process and Chromium's own utilities (network, storage, and an on-device
-    model service Chromium starts a few minutes in)."""
+    """Proportional set size (shared pages counted once) in MiB per kind of Chromium process
+    (`_kind`): the page's renderer apart from the browser, the GPU process and Chromium's own
+    utilities (network, storage, and an on-device model service it starts a few minutes in)."""
     out: dict[str, float] = {}
     for p in psutil.Process().children(recursive=True):
         try:
@@ -91,7 +79,7 @@ def _chromium_pss_by_kind() -> dict[str, float]:
                 out[kind] = out.get(kind, 0.0) + p.memory_full_info().pss / 2**20
         except (psutil.Error, AttributeError):
             pass
-    return {kind: round(mib, 1) for kind, mib in sorted(out.items())}
+    return dict(sorted(out.items()))
 
 
 def run(opts: Any) -> list[dict[str, Any]]:
@@ -129,14 +117,15 @@ def run(opts: Any) -> list[dict[str, Any]]:
                     "() => (document.getElementById('wall-link') || {}).textContent || ''"
                 )
                 panels = page.evaluate(PANEL_NODES)
+                pss = _chromium_pss_by_kind()  # one pass over the processes: total and parts
                 samples.append({
                     "t_s": round(now - start, 1),
                     "server_rss_mib": round(server.rss() / 2**20, 2),
                     "server_cpu_pct": round(100 * (cpu - last_cpu) / (now - last_t), 1),
                     "js_heap_mib": round(metrics.get("JSHeapUsedSize", 0) / 2**20, 2),
                     "dom_nodes": int(metrics.get("Nodes", 0)),
-                    "chromium_pss_mib": round(_chromium_pss() / 2**20, 1),
-                    **{f"pss_{kind}_mib": mib for kind, mib in _chromium_pss_by_kind().items()},
+                    "chromium_pss_mib": round(sum(pss.values()), 1),
+                    **{f"pss_{kind}_mib": round(mib, 1) for kind, mib in pss.items()},
                     "link": link.strip()[:40],
                     "nodes_by_panel": panels,
                 })  # fmt: skip
@@ -199,7 +188,7 @@ def summarize(samples: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if not ys:
             continue
         first, last = sum(ys[:q]) / q, sum(ys[-q:]) / q
-        per_h = slope([s["t_s"] for s in half], [float(s[key]) for s in half]) * 3600
+        per_h = slope([s["t_s"] for s in half], [float(s.get(key, 0.0)) for s in half]) * 3600
         rows.append({
             "what": what, "first_mib": round(ys[0], 1), "last_mib": round(ys[-1], 1),
             "max_mib": round(max(ys), 1), "slope_mib_per_h": round(per_h, 2),

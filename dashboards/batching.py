@@ -18,6 +18,7 @@ from typing import Any
 
 import plotly.utils  # type: ignore[import-untyped]
 from dash import Patch, set_props
+from dash.backends.ws import FLUSH_SIGNAL
 
 from dispatch import schema
 from dispatch.bus import RESYNC, Subscription
@@ -110,15 +111,24 @@ def frame(updates: Updates) -> Frame:
     return Frame(updates, encoded, deltas)
 
 
-Send = Callable[[str, str, str], None]  # (component id, prop, the value's JSON)
+@dataclass(frozen=True)
+class Sender:
+    """Sends pre-encoded props on one connection's outbound queue (see `encoded_sender`)."""
+
+    message: Callable[[str, str, str], str]  # (component id, prop, its JSON) -> a set_props
+    send: Callable[[list[str]], None]  # these set_props messages, as one websocket message
 
 
-def encoded_sender(ws: Any) -> Send | None:
-    """Queue a prop whose value is JSON already, as the message Dash's `set_props` queues
-    (DashWebsocketCallback.set_prop_sync, Dash 4.4) for this connection, so a frame is encoded
-    once for every connection instead of once each. None when this Dash has no such queue
-    (then `set_props`, which encodes the value again). Private to Dash: the contract is
-    pinned by tests/dashboards/test_live_batching.py."""
+def encoded_sender(ws: Any) -> Sender | None:
+    """Messages for props whose values are JSON already, as Dash's `set_props` queues them
+    (DashWebsocketCallback.set_prop_sync, Dash 4.4), so a frame is encoded once for every
+    connection instead of once each; sent as one JSON array, the form Dash's sender gives the
+    messages it batches (its SharedWorker takes an array, nested or not, as one batch), then
+    flushed as Dash does when a callback returns: Dash's sender would otherwise wait until its
+    queue has been quiet for 5 ms, and every queued message costs a hop through its
+    thread-safe queue. None when this Dash has no such queue (then `set_props`, which encodes
+    the value again). Private to Dash: the contract is pinned by
+    tests/dashboards/test_live_batching.py."""
     renderer_id = getattr(ws, "_renderer_id", None)
     get_queue = getattr(ws, "_get_outbound_queue", None)
     queue = get_queue() if callable(get_queue) else None
@@ -127,35 +137,41 @@ def encoded_sender(ws: Any) -> Send | None:
         return None
     head = '{"type":"set_props","rendererId":' + json.dumps(renderer_id)
 
-    def send(component_id: str, name: str, encoded: str) -> None:
-        if ws.is_shutdown:
-            return  # as Dash does: the connection is gone
-        put(
+    def message(component_id: str, name: str, encoded: str) -> str:
+        return (
             f'{head},"payload":{{"componentId":{json.dumps(component_id)},'
             f'"props":{{{json.dumps(name)}:{encoded}}}}}}}'
         )
 
-    return send
+    def send(messages: list[str]) -> None:
+        if ws.is_shutdown or not messages:
+            return  # as Dash does: the connection is gone
+        put(messages[0] if len(messages) == 1 else "[" + ",".join(messages) + "]")
+        put(FLUSH_SIGNAL)
+
+    return Sender(message, send)
 
 
 class Pusher:
     """set_props with memory: a value equal to the last one sent is not sent again. Given the
-    connection's websocket (Dash's ctx.websocket), it queues each value as encoded in the
-    frame, without encoding it again."""
+    connection's websocket (Dash's ctx.websocket), it sends each push as one message, the
+    values as the frame encoded them, without encoding them again."""
 
     def __init__(self, ws: Any = None) -> None:
         self._sent: dict[tuple[str, str], str] = {}
-        self._send = encoded_sender(ws) if ws is not None else None
+        self._sender = encoded_sender(ws) if ws is not None else None
 
     @property
     def pre_encoded(self) -> bool:
         """Whether values go out as the frame encoded them (else through set_props)."""
-        return self._send is not None
+        return self._sender is not None
 
     def push(self, updates: Updates | Frame) -> None:
         """Send what differs from what was sent before (Patches always go), comparing each
         value's JSON, encoded once per frame."""
         shared = updates if isinstance(updates, Frame) else frame(updates)
+        sender = self._sender
+        messages: list[str] = []
         for component_id, props in shared.updates.items():
             fresh: dict[str, Any] = {}
             for name, value in props.items():
@@ -167,12 +183,14 @@ class Pusher:
                     continue
                 else:
                     self._sent[key] = encoded
-                if self._send is not None:
-                    self._send(component_id, name, encoded)
+                if sender is not None:
+                    messages.append(sender.message(component_id, name, encoded))
                 else:
                     fresh[name] = value
             if fresh:
                 set_props(component_id, fresh)
+        if sender is not None:
+            sender.send(messages)
 
 
 def set_props_all(updates: Updates) -> None:

@@ -176,11 +176,12 @@ class Hub:
 
     async def step(self, sub: Subscription, raws: list[str], now: float, stamp: int) -> None:
         parts = await self.handle(sub, raws, now, stamp)
-        looks: dict[View, set[str]] = {}
+        if parts or now < self.next_beat:
+            # The batch's news goes out before the tick's Redis reads, not after them.
+            self.flush(parts, {}, now, stamp)
         if now >= self.next_beat:
-            parts |= await self.beat(now, stamp)
-            looks = await self.look_beats(stamp)
-        self.flush(parts, looks, now, stamp)
+            parts = await self.beat(now, stamp)
+            self.flush(parts, await self.look_beats(stamp), now, stamp)
 
     def timeout(self, now: float) -> float:
         due = [v.figures_due() for v in self.views.values() if v.pending]

@@ -19,6 +19,12 @@ BENCH_WHATIF is a comma-separated list of:
                 every BENCH_MEMSTATS_S seconds (default 30) append the allocator's figures to
                 BENCH_MEMSNAP_DIR/stats.jsonl, and on each SIGUSR2 write a tracemalloc snapshot
                 and a census of the objects there, from a forked copy (bench/memtrace.py)
+- livetrace     only observe: for each text matching BENCH_TRACE_RE (default `probe-\\d+-\\d+`,
+                the wall bench's probe titles), append to BENCH_TRACE_FILE (JSON lines) the
+                wall-clock ms when the live hub's step got the bus message carrying it, when
+                that step ended (its frames published), when a connection queued the frame
+                and when Dash's sender wrote the websocket message (bench/scenarios/wall.py
+                --split)
 """
 
 from __future__ import annotations
@@ -134,6 +140,72 @@ def _memsnap() -> None:
     memtrace.sample_every(out, float(os.environ.get("BENCH_MEMSTATS_S", "30")))
 
 
+def _livetrace() -> None:
+    import re
+
+    from dash.backends import ws as dash_ws
+
+    from dashboards import batching, live_hub
+
+    pattern = re.compile(os.environ.get("BENCH_TRACE_RE", r"probe-\d+-\d+"))
+    out = open(os.environ["BENCH_TRACE_FILE"], "a", buffering=1)  # noqa: SIM115 - lives on
+
+    def note(stage: str, text: str) -> None:
+        now = round(time.time() * 1000, 2)
+        for found in set(pattern.findall(text)):
+            out.write(json.dumps({"t": found, "stage": stage, "ms": now}) + "\n")
+
+    step = live_hub.Hub.step
+
+    async def traced_step(self: Any, sub: Any, raws: list[str], *args: Any) -> None:
+        joined = "\n".join(raws)
+        note("hub_got", joined)
+        await step(self, sub, raws, *args)
+        note("hub_done", joined)
+
+    push = batching.Pusher.push
+
+    def traced_push(self: Any, updates: Any) -> None:
+        push(self, updates)
+        if isinstance(updates, batching.Frame):
+            note("queued", "".join(updates.encoded.values()))
+
+    send = dash_ws._send_batched
+
+    async def traced_send(send_text: Any, messages: list[str]) -> bool:
+        before = time.perf_counter()
+        ok = await send(send_text, messages)
+        note("sent", "".join(messages))
+        took = (time.perf_counter() - before) * 1000
+        if took > 1:
+            size = sum(len(m) for m in messages)
+            out.write(json.dumps({"t": "", "stage": "slow_send", "ms": round(time.time() * 1000, 2),
+                                  "took_ms": round(took, 1), "bytes": size}) + "\n")  # fmt: skip
+        return ok
+
+    async def watch_loop() -> None:
+        """Note each time the event loop was held for more than 4 ms (a sleep woke late)."""
+        while True:
+            before = time.perf_counter()
+            await asyncio.sleep(0.001)
+            held = (time.perf_counter() - before) * 1000 - 1
+            if held > 4:
+                out.write(json.dumps({"t": "", "stage": "loop_held", "ms": round(
+                    time.time() * 1000, 2), "held_ms": round(held, 1)}) + "\n")  # fmt: skip
+
+    start = live_hub.Hub.ensure_running
+
+    def ensure_running(self: Any) -> None:
+        if not getattr(live_hub, "_watching", None):
+            live_hub._watching = asyncio.create_task(watch_loop())  # type: ignore[attr-defined]
+        start(self)
+
+    live_hub.Hub.ensure_running = ensure_running  # type: ignore[method-assign]
+    live_hub.Hub.step = traced_step  # type: ignore[method-assign]
+    batching.Pusher.push = traced_push  # type: ignore[method-assign]
+    dash_ws._send_batched = traced_send
+
+
 def main() -> int:
     flags = {f.strip() for f in os.environ.get("BENCH_WHATIF", "").split(",") if f.strip()}
     if "uvloop" in flags:
@@ -154,6 +226,8 @@ def main() -> int:
         _memdump()
     if "memsnap" in flags:
         _memsnap()
+    if "livetrace" in flags:
+        _livetrace()
     from dispatch import cli
 
     return cli.main(sys.argv[1:] or ["serve"])

@@ -180,6 +180,7 @@ def _walls(server: ServerProc, rds: BenchRedis, key: str, w: int, secs: float,
             row["connected"], row["failed"] = clients.wait_connected()
             time.sleep(3)  # every stream has loaded its snapshot
             clients.reset()
+            prober = wall_scenario.Prober(rds.url)
             win = harness.Window(server).start()
             start = time.monotonic()
             k = 0
@@ -190,13 +191,12 @@ def _walls(server: ServerProc, rds: BenchRedis, key: str, w: int, secs: float,
                 if (now := time.monotonic()) < due:
                     time.sleep(due - now)
                 old = ids[-keep] if len(ids) >= keep else None
-                _, task_id = harness.arun(
-                    wall_scenario._probe(rds.url, f"probe bt={time.monotonic_ns()}", old)
-                )
+                _, task_id = prober.probe(f"probe bt={time.monotonic_ns()}", old)
                 ids.append(task_id)
                 k += 1
             clients.wait_for(k * w, timeout=10, stall=3)
             win.stop()
+            prober.close()
             rep = clients.report()
             rss = server.rss()
     finally:

@@ -13,7 +13,7 @@ from typing import Any
 
 import janus
 from dash import html
-from dash.backends.ws import DashWebsocketCallback
+from dash.backends.ws import FLUSH_SIGNAL, DashWebsocketCallback
 
 from dashboards import batching, live
 from dispatch import schema
@@ -94,8 +94,11 @@ def test_a_task_first_goes_at_once(run: Run) -> None:
 
 
 def test_pre_encoded_pushes_are_the_messages_dash_set_props_queues(run: Run) -> None:
-    """The contract with Dash's private queue (batching.encoded_sender): same messages, in
-    the same order, as DashWebsocketCallback.set_prop_sync; none once the socket is shut."""
+    """The contract with Dash's private queue (batching.encoded_sender): the same messages,
+    in the same order, as DashWebsocketCallback.set_prop_sync, queued as one JSON array (as
+    Dash's sender batches them; one prop alone goes as itself), then the flush Dash queues when
+    a callback returns (one websocket message a push, sent at once); nothing for a push with
+    nothing new; none once the socket is shut."""
     values: dict[str, Any] = {
         "children": [html.Div("火灾 x", className="nr-row", id="r1"), "z", 3],
         "figure": live.to_patch({0: {"lat": [27.7, None], "color": ["#fff", "#000"]}}),
@@ -103,7 +106,7 @@ def test_pre_encoded_pushes_are_the_messages_dash_set_props_queues(run: Run) -> 
         "data": {"b": [1, 2.5, None], "a": "文"},
     }
 
-    async def go() -> tuple[list[Any], list[Any], bool, int]:
+    async def go() -> tuple[list[Any], list[Any], list[str], bool, int]:
         queue: janus.Queue[str] = janus.Queue()
         shut = threading.Event()
         ws = DashWebsocketCallback({}, "renderer-1", queue, shut, asyncio.get_running_loop())
@@ -112,18 +115,23 @@ def test_pre_encoded_pushes_are_the_messages_dash_set_props_queues(run: Run) -> 
         theirs = [json.loads(queue.sync_q.get_nowait()) for _ in values]
         pusher = batching.Pusher(ws)
         pusher.push(batching.frame({"wall-x": values}))
-        ours = [json.loads(queue.sync_q.get_nowait()) for _ in values]
+        ours = json.loads(queue.sync_q.get_nowait())
+        flushes = [queue.sync_q.get_nowait()]
         pusher.push({"wall-x": values})  # the same again: only the Patch goes
         again = [json.loads(queue.sync_q.get_nowait())["payload"]["props"]]
+        flushes.append(queue.sync_q.get_nowait())
+        pusher.push({"wall-x": {"hidden": False}})  # nothing new: no message, no flush
+        flushes.append(str(queue.sync_q.qsize()))
         shut.set()
         pusher.push({"wall-x": {"hidden": True}})
         left = queue.sync_q.qsize()
         queue.close()
         await queue.wait_closed()
-        return theirs, ours + again, pusher.pre_encoded, left
+        return theirs, ours + again, flushes, pusher.pre_encoded, left
 
-    theirs, ours, pre_encoded, left = run(go())
+    theirs, ours, flushes, pre_encoded, left = run(go())
     assert pre_encoded
-    assert ours[:-1] == theirs
+    assert flushes == [FLUSH_SIGNAL, FLUSH_SIGNAL, "0"]
+    assert ours[: len(values)] == theirs
     assert list(ours[-1]) == ["figure"]
     assert left == 0

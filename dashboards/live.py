@@ -8,9 +8,10 @@ the browser is there. The work is split in two:
   page and stopped, unsubscribed and its state dropped, when the last one leaves) subscribes
   to the tenant's live channel on the process-wide bus, *then* reads the snapshot (so nothing
   published in between is lost), and folds each batch of events into the one `LiveState`:
-  text at once (the first event after a quiet spell, and any task, alert or story change, goes
-  out immediately; fixes and traffic counts are coalesced into ~100 ms batches), figures as
-  `Patch` deltas at most twice a second and never in the same message as text. It renders
+  news at once (any task, alert or story change cuts a batch short and goes out immediately),
+  while what the stream of fixes and traffic counts changes (the map, charts, counts and the
+  last event) goes at most twice a second, figures as `Patch` deltas, never in the same
+  message as news. It renders
   once per *look* (`Page.key`: the page kind and everything its render depends on, such as
   language, panels, scale, tiles) and publishes each message as a `batching.Frame`, its
   props JSON-encoded once. Every 2 s it re-reads what moves with the clock (the feed

@@ -50,7 +50,7 @@ class View:
         self.render, self.on_beat, self.extras = page.render, page.on_beat, page.extras
         self.members = 0
         self.failed = False  # its render or on_beat raised: its connections end
-        self.pending: set[str] = set()  # figure parts changed since the last figure frame
+        self.pending: set[str] = set()  # figure and ambient parts waiting for the next redraw
         self.last_figures = 0.0
         self.text_sent = 0.0  # when news text (not only AMBIENT parts) last went out
         self.seq = 0  # frames published so far
@@ -271,21 +271,28 @@ class Hub:
         return out
 
     def flush(self, parts: set[str], looks: dict[View, set[str]], now: float, stamp: int) -> None:
-        """Text now; figures once FIGURE_INTERVAL_S has passed since the look's last redraw.
+        """News now; figures and ambient counts once FIGURE_INTERVAL_S has passed since the
+        look's last redraw.
 
-        Figures never travel with text: the browser applies one websocket message in one
-        task, and a slow WebGL map redraw in that task would hold the text back with it. News
-        text (a task, an alert) also holds the figures back FIGURE_GAP_S, so that it is drawn
-        first; the counts every batch of fixes changes (model.AMBIENT) do not.
+        News (a task, an alert, a story's stage: text outside model.AMBIENT) goes at once, in
+        a message of its own, with the ambient counts that were waiting, and holds the figures
+        back FIGURE_GAP_S so that it is drawn first: the browser applies one websocket message
+        in one task. What every batch of fixes changes (the counts, the last event, the feed
+        chips: model.AMBIENT) waits for the next figures and goes with them, so a stream of
+        fixes costs the page two messages a second, not ten.
         """
         if self.state is None:
             return
         for view in list(self.views.values()):
             mine = parts | looks.get(view, set())
             text = mine - model.FIGURES
-            if text and view.publish(self.render(view, text, False, stamp)):
-                if text - model.AMBIENT:
+            if text - model.AMBIENT:
+                waiting = view.pending & model.AMBIENT
+                if view.publish(self.render(view, text | waiting, False, stamp)):
                     view.text_sent = now
+                view.pending -= waiting
+            else:
+                view.pending |= text
             view.pending |= mine & model.FIGURES
             if view.pending and now >= view.figures_due():
                 view.publish(self.render(view, view.pending, False, stamp))

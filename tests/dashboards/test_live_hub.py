@@ -206,6 +206,46 @@ def test_the_map_keeps_moving_while_fixes_stream_in(redis_url: str) -> None:
     in_hub(redis_url, scenario)
 
 
+def test_fixes_send_their_counts_with_the_figures_and_news_goes_alone(redis_url: str) -> None:
+    """What a stream of fixes changes (the counts, the last event) waits for the next figures
+    and goes in their message, not in one of its own per batch; a task goes at once, in a
+    message without figures."""
+
+    async def scenario(runtime: Runtime, hub: Hub) -> None:
+        r, keys = runtime.redis, runtime.keys
+        rep = await reporters.create(r, keys, "王磊")
+        view = hub.join(wall_page(Counted(Look("en", PANELS))))
+        await frames_after(view, 0)
+        seen = view.seq
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        ts = now_ms()
+        frames: list[Frame] = []
+        while loop.time() < start + 2.5:
+            ts += 5
+            fix = schema.Location(
+                reporter_id=rep["reporter_id"], lat=27.7 + (ts % 1000) * 1e-5, lon=112.5, ts=ts,
+                received_at=ts,
+            )  # fmt: skip
+            await reporters.apply_fix(r, keys, fix)
+            await asyncio.sleep(0.005)
+            got = view.since(seen)
+            assert got is not None
+            frames += got
+            seen = view.seq
+        counts = [f for f in frames if ids.WALL_EVENT_RATE in f.updates]
+        assert counts, "the counts never went out"
+        alone = [f for f in counts if ids.WALL_MAP_OVERLAY not in f.updates
+                 and ids.WALL_TASKS not in f.updates]  # fmt: skip
+        assert not alone, f"{len(alone)} messages of counts alone: {list(alone[0].updates)}"
+        await create_task(runtime, "县城东门火情")
+        news, seen = await until(view, seen, shows_task("县城东门火情"))
+        assert ids.WALL_MAP_OVERLAY not in news.updates
+        assert ids.WALL_LAST_EVENT in news.updates
+
+    in_hub(redis_url, scenario)
+
+
 def test_a_wall_leaving_does_not_stop_the_others(redis_url: str) -> None:
     async def scenario(runtime: Runtime, hub: Hub) -> None:
         look = Look("en", PANELS)

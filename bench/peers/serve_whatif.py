@@ -201,6 +201,17 @@ def _livetrace() -> None:
         start(self)
 
     live_hub.Hub.ensure_running = ensure_running  # type: ignore[method-assign]
+    import janus
+
+    get = janus._AsyncQueueProxy.get
+
+    async def traced_get(self: Any) -> Any:
+        item = await get(self)
+        if isinstance(item, str):
+            note("dequeued", item)
+        return item
+
+    janus._AsyncQueueProxy.get = traced_get  # type: ignore[method-assign]
     live_hub.Hub.step = traced_step  # type: ignore[method-assign]
     batching.Pusher.push = traced_push  # type: ignore[method-assign]
     dash_ws._send_batched = traced_send

@@ -56,6 +56,17 @@ class Look:
     def stage_limits(self) -> dict[str, float]:
         return self.limits if self.limits is not None else DEFAULT.stage_limits_min
 
+    def base_map(self) -> Any:
+        """The map's figure (a go.Figure): the ground and the county's layers, drawn once
+        (the markers go over it: `markers`)."""
+        return maps.map_figure([], [], self.lang, zoom=self.zoom, tiles=self.tiles, overlay=True)
+
+    def markers(self, state: LiveState, now: int) -> str:
+        """The map's markers at `now`, for its overlay canvas's data-markers."""
+        return maps.overlay_attribute(
+            state.reporters.values(), state.tasks.values(), now, self.scale
+        )
+
     @property
     def key(self) -> Hashable:
         """Everything the wall's live render depends on: walls with equal keys share it."""
@@ -81,21 +92,14 @@ def denied(lang: str) -> html.Div:
 def _panels(state: LiveState, look: Look, schedule: Schedule, now: int) -> dict[str, Any]:
     """Each panel's title, body and extra, by name."""
     lang, scale = look.lang, look.scale
+    markers: dict[str, Any] = {"data-markers": look.markers(state, now)}
     counts, stuck = model.stage_counts(state), model.stuck_counts(state, now, look.stage_limits)
     tasks = panels.task_list(model.task_rows(state, now, TASK_ROWS), lang)
-    markers: dict[str, Any] = {
-        "data-markers": maps.overlay_attribute(
-            state.reporters.values(), state.tasks.values(), now, scale
-        )
-    }
     return {
         "map": (
             "panel_map",
             [
-                panels.graph(
-                    ids.WALL_MAP,
-                    maps.map_figure([], [], lang, zoom=look.zoom, tiles=look.tiles, overlay=True),
-                ),
+                panels.graph(ids.WALL_MAP, look.base_map()),
                 html.Canvas(id=ids.WALL_MAP_OVERLAY, className="nr-map-overlay", **markers),
             ],
             panels.legend(lang),

@@ -21,7 +21,6 @@ from dashboards import (
     i18n,
     ids,
     live,
-    maps,
     model,
     panels,
     wall_panels,
@@ -52,12 +51,8 @@ def render(state: LiveState, parts: set[str], full: bool, now: int, look: Look) 
     if model.MAP in parts:
         if "map" in shown:
             if full:  # the base map: drawn once, the markers go over it (maps.overlay_markers)
-                base = maps.map_figure([], [], lang, zoom=look.zoom, tiles=look.tiles, overlay=True)
-                out[ids.WALL_MAP] = {"figure": base}
-            markers = maps.overlay_attribute(
-                state.reporters.values(), state.tasks.values(), now, scale
-            )
-            out[ids.WALL_MAP_OVERLAY] = {"data-markers": markers}
+                out[ids.WALL_MAP] = {"figure": look.base_map()}
+            out[ids.WALL_MAP_OVERLAY] = {"data-markers": look.markers(state, now)}
         out[ids.WALL_REPORTER_COUNT] = {"children": str(state.on_map)}
     if model.STAGES in parts and "stages" in shown:
         counts = model.stage_counts(state)

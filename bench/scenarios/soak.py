@@ -5,8 +5,9 @@
 traffic on eight channels) against the bench Redis, one /wall page in headless Chromium at
 1920x1080. Every 30 s (5 s in short runs): the server's RSS and CPU; in the browser, after a
 forced garbage collection (CDP HeapProfiler.collectGarbage), the JS heap in use, the DOM node
-count and the PSS of every Chromium process, in all and by kind of process (browser,
-renderer, GPU, Chromium's own utilities); and whether the page still shows "live".
+count, and the PSS and the private footprint (anonymous resident memory plus swap, what
+Chromium's own memory metrics report) of every Chromium process, in all and by kind of process
+(browser, renderer, GPU, Chromium's own utilities); and whether the page still shows "live".
 Flat memory = the least-squares slope over the second half of the run (after warm-up) in MiB
 per hour, and the growth from the first to the last quarter of the samples.
 
@@ -67,19 +68,35 @@ def _kind(cmdline: list[str]) -> str:
     return "gpu" if kind == "gpu-process" else kind
 
 
-def _chromium_pss_by_kind() -> dict[str, float]:
-    """Proportional set size (shared pages counted once) in MiB per kind of Chromium process
-    (`_kind`): the page's renderer apart from the browser, the GPU process and Chromium's own
-    utilities (network, storage, and an on-device model service it starts a few minutes in)."""
-    out: dict[str, float] = {}
+def _private_mib(pid: int) -> float:
+    """A process's private memory footprint as Chromium itself counts it on Linux (anonymous
+    resident pages plus swap, /proc/<pid>/status RssAnon + VmSwap), in MiB: unlike PSS, no
+    share of the browser's code and fonts (file pages, paged in as more of it runs) or of the
+    buffers shared with the GPU process."""
+    total = 0
+    with open(f"/proc/{pid}/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith(("RssAnon:", "VmSwap:")):
+                total += int(line.split()[1])
+    return total / 1024
+
+
+def _chromium_memory_by_kind() -> tuple[dict[str, float], dict[str, float]]:
+    """Proportional set size (shared pages counted once) and private footprint (`_private_mib`)
+    in MiB per kind of Chromium process (`_kind`): the page's renderer apart from the browser,
+    the GPU process and Chromium's own utilities (network, storage, and an on-device model
+    service it starts a few minutes in)."""
+    pss: dict[str, float] = {}
+    private: dict[str, float] = {}
     for p in psutil.Process().children(recursive=True):
         try:
             if "chrom" in p.name().lower():
                 kind = _kind(p.cmdline())
-                out[kind] = out.get(kind, 0.0) + p.memory_full_info().pss / 2**20
-        except (psutil.Error, AttributeError):
+                pss[kind] = pss.get(kind, 0.0) + p.memory_full_info().pss / 2**20
+                private[kind] = private.get(kind, 0.0) + _private_mib(p.pid)
+        except (psutil.Error, AttributeError, OSError, ValueError):
             pass
-    return dict(sorted(out.items()))
+    return dict(sorted(pss.items())), dict(sorted(private.items()))
 
 
 def run(opts: Any) -> list[dict[str, Any]]:
@@ -117,7 +134,7 @@ def run(opts: Any) -> list[dict[str, Any]]:
                     "() => (document.getElementById('wall-link') || {}).textContent || ''"
                 )
                 panels = page.evaluate(PANEL_NODES)
-                pss = _chromium_pss_by_kind()  # one pass over the processes: total and parts
+                pss, private = _chromium_memory_by_kind()  # one pass: totals and parts
                 samples.append({
                     "t_s": round(now - start, 1),
                     "server_rss_mib": round(server.rss() / 2**20, 2),
@@ -126,6 +143,8 @@ def run(opts: Any) -> list[dict[str, Any]]:
                     "dom_nodes": int(metrics.get("Nodes", 0)),
                     "chromium_pss_mib": round(sum(pss.values()), 1),
                     **{f"pss_{kind}_mib": round(mib, 1) for kind, mib in pss.items()},
+                    "chromium_private_mib": round(sum(private.values()), 1),
+                    **{f"private_{kind}_mib": round(mib, 1) for kind, mib in private.items()},
                     "link": link.strip()[:40],
                     "nodes_by_panel": panels,
                 })  # fmt: skip
@@ -180,9 +199,12 @@ def summarize(samples: list[dict[str, Any]]) -> list[dict[str, Any]]:
     half = samples[len(samples) // 2 :]
     q = max(1, len(samples) // 4)
     kinds = sorted({k for s in samples for k in s if k.startswith("pss_")})
+    privates = sorted({k for s in samples for k in s if k.startswith("private_")})
     for what, key in [("server RSS", "server_rss_mib"), ("browser JS heap", "js_heap_mib"),
                       ("Chromium PSS (all processes)", "chromium_pss_mib"),
                       *[(f"Chromium PSS: {k[4:-4]}", k) for k in kinds],
+                      ("Chromium private footprint (all)", "chromium_private_mib"),
+                      *[(f"Chromium private footprint: {k[8:-4]}", k) for k in privates],
                       ("DOM nodes", "dom_nodes")]:  # fmt: skip
         ys = [float(s.get(key, 0.0)) for s in samples]
         if not ys:

@@ -49,6 +49,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--probes", type=int, help="wall: probe tasks per case (default 200; 16 with --quick)"
     )
+    p.add_argument(
+        "--split",
+        action="store_true",
+        help="wall: also time each probe's stages (server through serve_whatif livetrace, "
+        "the page's message handler): where the latency goes",
+    )
     p.add_argument("--out", help="write results here instead of bench/results (development)")
     p.add_argument("--minutes", type=float, default=30.0, help="wall_soak: how long")
     p.add_argument(

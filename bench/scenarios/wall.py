@@ -23,7 +23,9 @@ from __future__ import annotations
 
 import random
 import subprocess
+import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
 from bench import harness, newsroom
@@ -58,6 +60,33 @@ OBSERVER = """
   check();
 }
 """
+
+# --split: the page's side of the split. Wraps the MessagePort handler Dash's renderer sets
+# (its SharedWorker's messages) to note when each probe's message reached the page.
+ARRIVALS = """
+(() => {
+  window.__arrived = {};
+  const d = Object.getOwnPropertyDescriptor(MessagePort.prototype, 'onmessage');
+  Object.defineProperty(MessagePort.prototype, 'onmessage', {
+    configurable: true,
+    get() { return d.get.call(this); },
+    set(fn) {
+      d.set.call(this, (e) => {
+        const now = performance.timeOrigin + performance.now();
+        const re = /probe-\\d+-w?\\d+/g;
+        let m;
+        const text = JSON.stringify(e.data);
+        while ((m = re.exec(text))) {
+          if (!(m[0] in window.__arrived)) window.__arrived[m[0]] = now;
+        }
+        return fn.call(this, e);
+      });
+    },
+  });
+})();
+"""
+# The stages --split reports, in order: serve_whatif livetrace's, then the page's.
+STAGES = ("hub_got", "hub_done", "queued", "dequeued", "sent", "arrived", "shown")
 
 COLUMNS = [
     ("wall", "wall"),
@@ -168,8 +197,14 @@ def run(opts: Any) -> list[dict[str, Any]]:
         for run_no, (wall, rate) in enumerate(cases):
             rds.flush()
             newsroom.create_reporters(rds.url, REPORTERS)
+            trace = None
             if wall.startswith("ours") or wall == HIDDEN_MAP:
-                server = newsroom.serve(rds.url)
+                if getattr(opts, "split", False):
+                    trace = Path(tempfile.mkdtemp(prefix="nr-bench-trace-")) / "trace.jsonl"
+                    server = newsroom.serve(rds.url, whatif="livetrace",
+                                            extra_env={"BENCH_TRACE_FILE": str(trace)})  # fmt: skip
+                else:
+                    server = newsroom.serve(rds.url)
                 key = harness.arun(_wall_token(rds.url))
                 path = f"/wall?key={key}"
             else:
@@ -181,11 +216,15 @@ def run(opts: Any) -> list[dict[str, Any]]:
             log(f"wall: {wall}")
             try:
                 with server:
-                    rows.append(_measure(browser, rds, server, path, wall, run_no, probes, rate))
+                    rows.append(_measure(browser, rds, server, path, wall, run_no, probes, rate,
+                                         trace))  # fmt: skip
             except Exception as exc:
                 log(f"wall: {wall} failed: {exc!r}")
                 rows.append({"wall": wall, "error": repr(exc)[:300]})
             print(harness.table(rows[-1:], COLUMNS), flush=True)
+            for stage, ms in rows[-1].get("stages_ms", {}).items():
+                log(f"wall:   {stage:>9}: p50 {ms['p50_ms']} ms, p99 {ms['p99_ms']} ms "
+                    "after the write")  # fmt: skip
         browser.close()
         version = rds.version
     print("\nwall: event -> DOM change in headless Chromium (500 reporters moving, 200 events/s)")
@@ -266,8 +305,34 @@ def _settle(page: Any, prober: Prober, run_no: int, ids: list[str], wall: str
     return took, len(sent)
 
 
+def _stages(trace: Path, sent: dict[str, float], arrived: dict[str, float],
+            seen: dict[str, float]) -> dict[str, Any]:  # fmt: skip
+    """Per stage, ms after the write: p50/p99 over the measured probes, and each probe's."""
+    import json
+
+    at: dict[tuple[str, str], float] = {}
+    with trace.open(encoding="utf-8") as lines:
+        for line in lines:
+            entry = json.loads(line)
+            at.setdefault((entry["t"], entry["stage"]), entry["ms"])
+    for title, ms in arrived.items():
+        at[(title, "arrived")] = ms
+    for title, ms in seen.items():
+        at[(title, "shown")] = ms
+    per_probe = {t: {stage: round(at[(t, stage)] - s0, 1) for stage in STAGES if (t, stage) in at}
+                 for t, s0 in sent.items()}  # fmt: skip
+    out: dict[str, Any] = {}
+    for stage in STAGES:
+        values = [int(p[stage] * 1e6) for p in per_probe.values() if stage in p]
+        if values:
+            summary = harness.summary_ms(values)
+            out[stage] = {"p50_ms": summary.get("p50_ms"), "p99_ms": summary.get("p99_ms")}
+    return {"stages_ms": out, "stages_by_probe_ms": per_probe}
+
+
 def _measure(browser: Any, rds: BenchRedis, server: ServerProc, path: str, wall: str,
-             run_no: int, probes: int, rate: float) -> dict[str, Any]:  # fmt: skip
+             run_no: int, probes: int, rate: float,
+             trace: Path | None = None) -> dict[str, Any]:  # fmt: skip
     # The newsroom's side (server, Redis, the feeds process) on core 0; the browser, as on a
     # wall PC of its own, on core 1 with only the bench's driver.
     if rds.proc is not None:
@@ -275,6 +340,8 @@ def _measure(browser: Any, rds: BenchRedis, server: ServerProc, path: str, wall:
     seconds = probes * 0.5 + SETTLE_MAX_S + 20
     load = mover(rds, seconds, rate, cpus=harness.SERVER_CPUS) if rate else None
     page = browser.new_page(viewport={"width": 1920, "height": 1080})
+    if trace is not None:
+        page.add_init_script(ARRIVALS)
     try:
         page.goto(f"http://127.0.0.1:{server.port}{path}")
         page.wait_for_selector("#wall-tasks", state="attached", timeout=30_000)
@@ -300,6 +367,7 @@ def _measure(browser: Any, rds: BenchRedis, server: ServerProc, path: str, wall:
         prober.close()
         bcpu = _browser_cpu() - b0
         seen: dict[str, float] = page.evaluate("() => window.__seen")
+        arrived: dict[str, float] = page.evaluate("() => window.__arrived || {}")
     finally:
         page.close()
         if load:
@@ -319,4 +387,5 @@ def _measure(browser: Any, rds: BenchRedis, server: ServerProc, path: str, wall:
         "warmup_probes": warmups,
         # each probe's latency in ms, in the order sent: where the slow ones fall in the run
         "latencies_ms": [round(v / 1e6, 1) for v in lat],
+        **(_stages(trace, sent, arrived, seen) if trace is not None else {}),
     }

@@ -22,9 +22,9 @@ BENCH_WHATIF is a comma-separated list of:
 - livetrace     only observe: for each text matching BENCH_TRACE_RE (default `probe-\\d+-\\d+`,
                 the wall bench's probe titles), append to BENCH_TRACE_FILE (JSON lines) the
                 wall-clock ms when the live hub's step got the bus message carrying it, when
-                that step ended (its frames published), when a connection queued the frame
-                and when Dash's sender wrote the websocket message (bench/scenarios/wall.py
-                --split)
+                that step ended (its frames published), when a connection queued the frame,
+                when Dash's sender took it off its queue and when it wrote the websocket
+                message (bench/scenarios/wall.py --split)
 """
 
 from __future__ import annotations
@@ -143,6 +143,7 @@ def _memsnap() -> None:
 def _livetrace() -> None:
     import re
 
+    import janus
     from dash.backends import ws as dash_ws
 
     from dashboards import batching, live_hub
@@ -173,35 +174,9 @@ def _livetrace() -> None:
     send = dash_ws._send_batched
 
     async def traced_send(send_text: Any, messages: list[str]) -> bool:
-        before = time.perf_counter()
         ok = await send(send_text, messages)
         note("sent", "".join(messages))
-        took = (time.perf_counter() - before) * 1000
-        if took > 1:
-            size = sum(len(m) for m in messages)
-            out.write(json.dumps({"t": "", "stage": "slow_send", "ms": round(time.time() * 1000, 2),
-                                  "took_ms": round(took, 1), "bytes": size}) + "\n")  # fmt: skip
         return ok
-
-    async def watch_loop() -> None:
-        """Note each time the event loop was held for more than 4 ms (a sleep woke late)."""
-        while True:
-            before = time.perf_counter()
-            await asyncio.sleep(0.001)
-            held = (time.perf_counter() - before) * 1000 - 1
-            if held > 4:
-                out.write(json.dumps({"t": "", "stage": "loop_held", "ms": round(
-                    time.time() * 1000, 2), "held_ms": round(held, 1)}) + "\n")  # fmt: skip
-
-    start = live_hub.Hub.ensure_running
-
-    def ensure_running(self: Any) -> None:
-        if not getattr(live_hub, "_watching", None):
-            live_hub._watching = asyncio.create_task(watch_loop())  # type: ignore[attr-defined]
-        start(self)
-
-    live_hub.Hub.ensure_running = ensure_running  # type: ignore[method-assign]
-    import janus
 
     get = janus._AsyncQueueProxy.get
 

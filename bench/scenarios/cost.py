@@ -184,15 +184,11 @@ def _walls(server: ServerProc, rds: BenchRedis, key: str, w: int, secs: float,
             win = harness.Window(server).start()
             start = time.monotonic()
             k = 0
-            ids: list[str] = []
-            keep = wall_scenario.KEEP_OPEN
             while time.monotonic() - start < secs:
                 due = start + k / TASKS_PER_S
                 if (now := time.monotonic()) < due:
                     time.sleep(due - now)
-                old = ids[-keep] if len(ids) >= keep else None
-                _, task_id = prober.probe(f"probe bt={time.monotonic_ns()}", old)
-                ids.append(task_id)
+                prober.probe(f"probe bt={time.monotonic_ns()}")
                 k += 1
             clients.wait_for(k * w, timeout=10, stall=3)
             win.stop()

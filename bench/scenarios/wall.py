@@ -43,6 +43,8 @@ CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
 ]  # fmt: skip
+# A probe's title in the page, measured (probe-<run>-<i>) or not (probe-<run>-w<i>: _settle).
+PROBE_RE = r"probe-\d+-w?\d+"
 OBSERVER = """
 () => {
   window.__seen = {};
@@ -50,7 +52,7 @@ OBSERVER = """
     const el = document.getElementById('wall-tasks');
     if (!el) return;
     const now = performance.timeOrigin + performance.now();
-    const re = /probe-\\d+-w?\\d+/g;
+    const re = /PROBE_RE/g;
     const text = el.textContent;
     let m;
     while ((m = re.exec(text))) { if (!(m[0] in window.__seen)) window.__seen[m[0]] = now; }
@@ -59,7 +61,7 @@ OBSERVER = """
     {subtree: true, childList: true, characterData: true});
   check();
 }
-"""
+""".replace("PROBE_RE", PROBE_RE)
 
 # --split: the page's side of the split. Wraps the MessagePort handler Dash's renderer sets
 # (its SharedWorker's messages) to note when each probe's message reached the page.
@@ -73,7 +75,7 @@ ARRIVALS = """
     set(fn) {
       d.set.call(this, (e) => {
         const now = performance.timeOrigin + performance.now();
-        const re = /probe-\\d+-w?\\d+/g;
+        const re = /PROBE_RE/g;
         let m;
         const text = JSON.stringify(e.data);
         while ((m = re.exec(text))) {
@@ -84,7 +86,7 @@ ARRIVALS = """
     },
   });
 })();
-"""
+""".replace("PROBE_RE", PROBE_RE)
 # The stages --split reports, in order: serve_whatif livetrace's, then the page's.
 STAGES = ("hub_got", "hub_done", "queued", "dequeued", "sent", "arrived", "shown")
 
@@ -138,6 +140,7 @@ class Prober:
         self.keys = Keys(newsroom.TENANT)
         self.desk = Principal(role="supervisor", subject="bench", token_hash="")
         self.redis = self.call(self._connect(db.connect, url))
+        self.created: list[str] = []  # the probes' task ids, oldest first
 
     async def _connect(self, connect: Any, url: str) -> Any:
         r = connect(url)
@@ -149,10 +152,13 @@ class Prober:
 
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result()
 
-    def probe(self, title: str, cancel: str | None = None) -> tuple[float, str]:
-        """Create a breaking task (and cancel an older probe); returns the wall-clock ms just
-        before the write and the new task's id."""
-        return self.call(self._probe(title, cancel))  # type: ignore[no-any-return]
+    def probe(self, title: str) -> float:
+        """Create a breaking task, and cancel the probe KEEP_OPEN before it; returns the
+        wall-clock ms just before the write."""
+        old = self.created[-KEEP_OPEN] if len(self.created) >= KEEP_OPEN else None
+        t, task_id = self.call(self._probe(title, old))
+        self.created.append(task_id)
+        return t  # type: ignore[no-any-return]
 
     async def _probe(self, title: str, cancel: str | None) -> tuple[float, str]:
         from dispatch import tasks
@@ -281,8 +287,7 @@ SETTLED_MS = 100.0
 SETTLE_MAX_S = 60.0
 
 
-def _settle(page: Any, prober: Prober, run_no: int, ids: list[str], wall: str
-            ) -> tuple[float, int]:  # fmt: skip
+def _settle(page: Any, prober: Prober, run_no: int, wall: str) -> tuple[float, int]:
     """Send unmeasured probes until the page keeps up; returns (seconds, probes sent)."""
     limit = 1500.0 if "Interval" in wall else SETTLED_MS
     start = time.monotonic()
@@ -290,9 +295,7 @@ def _settle(page: Any, prober: Prober, run_no: int, ids: list[str], wall: str
     streak = 0
     while streak < SETTLED_IN and time.monotonic() - start < SETTLE_MAX_S:
         title = f"probe-{run_no}-w{len(sent)}"
-        old = ids[-KEEP_OPEN] if len(ids) >= KEEP_OPEN else None
-        sent[title], task_id = prober.probe(title, old)
-        ids.append(task_id)
+        sent[title] = prober.probe(title)
         deadline = time.monotonic() + limit / 1000 + 0.5
         shown = None
         while shown is None and time.monotonic() < deadline:
@@ -342,6 +345,7 @@ def _measure(browser: Any, rds: BenchRedis, server: ServerProc, path: str, wall:
     page = browser.new_page(viewport={"width": 1920, "height": 1080})
     if trace is not None:
         page.add_init_script(ARRIVALS)
+    prober = Prober(rds.url)
     try:
         page.goto(f"http://127.0.0.1:{server.port}{path}")
         page.wait_for_selector("#wall-tasks", state="attached", timeout=30_000)
@@ -351,24 +355,20 @@ def _measure(browser: Any, rds: BenchRedis, server: ServerProc, path: str, wall:
         page.evaluate(OBSERVER)
         rnd = random.Random(run_no)
         sent: dict[str, float] = {}
-        ids: list[str] = []
-        prober = Prober(rds.url)
-        settle_s, warmups = _settle(page, prober, run_no, ids, wall)
+        settle_s, warmups = _settle(page, prober, run_no, wall)
         w = harness.Window(server).start()
         b0 = _browser_cpu()
         for i in range(probes):
             title = f"probe-{run_no}-{i}"
-            old = ids[-KEEP_OPEN] if len(ids) >= KEEP_OPEN else None
-            sent[title], task_id = prober.probe(title, old)
-            ids.append(task_id)
+            sent[title] = prober.probe(title)
             time.sleep(rnd.uniform(0.35, 0.65))
         time.sleep(3)
         w.stop()
-        prober.close()
         bcpu = _browser_cpu() - b0
         seen: dict[str, float] = page.evaluate("() => window.__seen")
         arrived: dict[str, float] = page.evaluate("() => window.__arrived || {}")
     finally:
+        prober.close()
         page.close()
         if load:
             load.terminate()

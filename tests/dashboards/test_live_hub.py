@@ -176,6 +176,29 @@ def test_a_new_wall_gets_the_whole_page_from_the_shared_state(
     in_hub(redis_url, scenario)
 
 
+async def stream_fixes(
+    runtime: Runtime, reporter_id: str, view: View, seconds: float
+) -> tuple[list[Frame], int]:
+    """Apply a fix every ~5 ms for `seconds` (the reporter moving without a pause); return the
+    frames `view` published meanwhile and its position after them."""
+    loop = asyncio.get_running_loop()
+    start, seen, ts = loop.time(), view.seq, now_ms()
+    frames: list[Frame] = []
+    while loop.time() < start + seconds:
+        ts += 5
+        fix = schema.Location(
+            reporter_id=reporter_id, lat=27.7 + (ts % 1000) * 1e-5, lon=112.5, ts=ts,
+            received_at=ts,
+        )  # fmt: skip
+        await reporters.apply_fix(runtime.redis, runtime.keys, fix)
+        await asyncio.sleep(0.005)
+        got = view.since(seen)
+        assert got is not None
+        frames += got
+        seen = view.seq
+    return frames, seen
+
+
 def test_the_map_keeps_moving_while_fixes_stream_in(redis_url: str) -> None:
     """Fixes arriving without a pause (200 a second) still redraw the map every
     FIGURE_INTERVAL_S or so: the text each batch sends must not postpone the figures for ever."""
@@ -185,22 +208,8 @@ def test_the_map_keeps_moving_while_fixes_stream_in(redis_url: str) -> None:
         rep = await reporters.create(r, keys, "王磊")
         view = hub.join(wall_page(Counted(Look("en", PANELS))))
         await frames_after(view, 0)
-        seen, maps = view.seq, 0
-        loop = asyncio.get_running_loop()
-        start = loop.time()
-        ts = now_ms()
-        while loop.time() < start + 3.0:
-            ts += 5
-            fix = schema.Location(
-                reporter_id=rep["reporter_id"], lat=27.7 + (ts % 1000) * 1e-5, lon=112.5, ts=ts,
-                received_at=ts,
-            )  # fmt: skip
-            await reporters.apply_fix(r, keys, fix)
-            await asyncio.sleep(0.005)
-            frames = view.since(seen)
-            assert frames is not None
-            maps += sum(ids.WALL_MAP_OVERLAY in f.updates for f in frames)
-            seen = view.seq
+        frames, _ = await stream_fixes(runtime, rep["reporter_id"], view, 3.0)
+        maps = sum(ids.WALL_MAP_OVERLAY in f.updates for f in frames)
         assert maps >= 3, f"{maps} map redraws in 3 s of fixes (one each {FIGURE_INTERVAL_S} s)"
 
     in_hub(redis_url, scenario)
@@ -216,23 +225,7 @@ def test_fixes_send_their_counts_with_the_figures_and_news_goes_alone(redis_url:
         rep = await reporters.create(r, keys, "王磊")
         view = hub.join(wall_page(Counted(Look("en", PANELS))))
         await frames_after(view, 0)
-        seen = view.seq
-        loop = asyncio.get_running_loop()
-        start = loop.time()
-        ts = now_ms()
-        frames: list[Frame] = []
-        while loop.time() < start + 2.5:
-            ts += 5
-            fix = schema.Location(
-                reporter_id=rep["reporter_id"], lat=27.7 + (ts % 1000) * 1e-5, lon=112.5, ts=ts,
-                received_at=ts,
-            )  # fmt: skip
-            await reporters.apply_fix(r, keys, fix)
-            await asyncio.sleep(0.005)
-            got = view.since(seen)
-            assert got is not None
-            frames += got
-            seen = view.seq
+        frames, seen = await stream_fixes(runtime, rep["reporter_id"], view, 2.5)
         counts = [f for f in frames if ids.WALL_EVENT_RATE in f.updates]
         assert counts, "the counts never went out"
         alone = [f for f in counts if ids.WALL_MAP_OVERLAY not in f.updates

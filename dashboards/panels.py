@@ -11,7 +11,12 @@ from typing import Any
 from dash import dcc, html
 from plotly.graph_objects import Figure  # type: ignore[import-untyped]
 
-from dashboards import i18n
+from dashboards import fragments, i18n
+from dashboards.fragments import node
+
+# Builds one element: (html component class, children, **props) -> it (fragments.component)
+# or a stand-in for its HTML (fragments.node).
+Make = Callable[..., Any]
 
 GRAPH_CONFIG = {
     "displayModeBar": False,
@@ -91,20 +96,23 @@ def ticker(
 
 def feed_chips(rows: list[dict[str, Any]], lang: str) -> list[Any]:
     """Source health (dispatch.sources.health rows): one chip per source with its name, status
-    and the age of its last success, coloured by status; the last error as the tooltip."""
+    and the age of its last success, coloured by status; the last error as the tooltip. Of
+    fragments.node: the chips only become HTML (the wall's fragment)."""
     if not rows:
         return []
-    chips: list[Any] = [html.Span(i18n.t("feeds", lang), className="nr-feeds-label")]
+    chips: list[Any] = [node(html.Span, i18n.t("feeds", lang), className="nr-feeds-label")]
     for row in rows:
         status = row.get("status", "stale")
         age = row.get("age_ms")
         chips.append(
-            html.Span(
+            node(
+                html.Span,
                 [
-                    html.Span(className="nr-feed-dot"),
-                    html.Span(row["name"], className="nr-feed-name"),
-                    html.Span(i18n.t(f"feed_{status}", lang), className="nr-feed-status"),
-                    html.Span(
+                    node(html.Span, className="nr-feed-dot"),
+                    node(html.Span, row["name"], className="nr-feed-name"),
+                    node(html.Span, i18n.t(f"feed_{status}", lang), className="nr-feed-status"),
+                    node(
+                        html.Span,
                         i18n.t("feed_never", lang) if age is None else i18n.age(age, lang),
                         className="nr-feed-age",
                     ),
@@ -172,9 +180,10 @@ def legend(lang: str) -> html.Div:
     )
 
 
-def due_bar(age_ms: int, due_ms: int | None, lang: str) -> html.Div | None:
+def due_bar(age_ms: int, due_ms: int | None, lang: str, make: Make = fragments.component) -> Any:
     """A task's age against its deadline: "12分钟 / 30分钟" over a bar that fills, turning
-    amber near the deadline and red past it. None for a task without a deadline."""
+    amber near the deadline and red past it. None for a task without a deadline. Built with
+    `make` (Dash components, or fragments.node for HTML)."""
     if not due_ms:
         return None
     share = age_ms / due_ms
@@ -185,10 +194,11 @@ def due_bar(age_ms: int, due_ms: int | None, lang: str) -> html.Div | None:
     if state == "over":
         text = f"⚠ {text} · {i18n.t('overdue', lang)}"
     attrs: dict[str, Any] = {"data-due": state}
-    return html.Div(
+    return make(
+        html.Div,
         [
-            html.Div(className="nr-due-fill", style={"width": f"{min(1, share):.0%}"}),
-            html.Span(text, className="nr-due-text"),
+            make(html.Div, className="nr-due-fill", style={"width": f"{min(1, share):.0%}"}),
+            make(html.Span, text, className="nr-due-text"),
         ],
         className=f"nr-due nr-due-{state}",
         **attrs,
@@ -196,41 +206,52 @@ def due_bar(age_ms: int, due_ms: int | None, lang: str) -> html.Div | None:
 
 
 def task_list(
-    rows: list[dict[str, Any]], lang: str, pick: Callable[[str], dict[str, str]] | None = None
+    rows: list[dict[str, Any]],
+    lang: str,
+    pick: Callable[[str], dict[str, str]] | None = None,
+    make: Make = fragments.component,
 ) -> list[Any]:
     """Open tasks as rows: priority, title, reporter, state, age, and (for a task with a
     deadline) its age against the deadline.
 
     With `pick` (task_id -> component id) each row is a button carrying that id, so a page
-    can react to a click on it (the desk shows the task's timeline).
+    can react to a click on it (the desk shows the task's timeline). Built with `make`: Dash
+    components, or fragments.node for a list that only becomes HTML (the wall's).
     """
     if not rows:
-        return [html.Div(i18n.t("no_tasks", lang), className="nr-empty")]
+        return [make(html.Div, i18n.t("no_tasks", lang), className="nr-empty")]
     out: list[Any] = []
     for row in rows:
         who = row["assignee_name"] or i18n.t("unassigned", lang)
         cells: list[Any] = [
-            html.Span(
+            make(
+                html.Span,
                 i18n.label("priority", row["priority"], lang),
                 className=f"nr-prio nr-prio-{row['priority']}",
             ),
-            html.Span(row["title"], className="nr-task-title", title=row["title"]),
-            html.Span(who, className="nr-task-who" + ("" if row["assignee"] else " nr-unassigned")),
-            html.Span(
+            make(html.Span, row["title"], className="nr-task-title", title=row["title"]),
+            make(
+                html.Span,
+                who,
+                className="nr-task-who" + ("" if row["assignee"] else " nr-unassigned"),
+            ),
+            make(
+                html.Span,
                 i18n.label("state", row["state"], lang),
                 className=f"nr-state nr-state-{row['state']}",
             ),
-            html.Span(i18n.age(row["age_ms"], lang), className="nr-age"),
+            make(html.Span, i18n.age(row["age_ms"], lang), className="nr-age"),
         ]
-        bar = due_bar(row["age_ms"], row.get("due_ms"), lang)
+        bar = due_bar(row["age_ms"], row.get("due_ms"), lang, make)
         if bar is not None:
             cells.append(bar)
         data = {"data-task-id": row["task_id"]}
         if pick is None:
-            out.append(html.Div(cells, className="nr-task-row", **data))
+            out.append(make(html.Div, cells, className="nr-task-row", **data))
         else:
             out.append(
-                html.Button(
+                make(
+                    html.Button,
                     cells,
                     id=pick(row["task_id"]),
                     type="button",

@@ -94,7 +94,7 @@ def _panels(state: LiveState, look: Look, schedule: Schedule, now: int) -> dict[
     lang, scale = look.lang, look.scale
     markers: dict[str, Any] = {"data-markers": look.markers(state, now)}
     counts, stuck = model.stage_counts(state), model.stuck_counts(state, now, look.stage_limits)
-    tasks = panels.task_list(model.task_rows(state, now, TASK_ROWS), lang)
+    tasks = panels.task_list(model.task_rows(state, now, TASK_ROWS), lang, make=fragments.node)
     return {
         "map": (
             "panel_map",

@@ -71,7 +71,7 @@ def render(state: LiveState, parts: set[str], full: bool, now: int, look: Look) 
         }
     if model.TASKS in parts and "tasks" in shown:
         rows = model.task_rows(state, now, TASK_ROWS)
-        out[ids.WALL_TASKS] = fragments.fragment(panels.task_list(rows, lang))
+        out[ids.WALL_TASKS] = fragments.fragment(panels.task_list(rows, lang, make=fragments.node))
     if model.TOP in parts and "top" in shown:
         out[ids.WALL_TOP] = fragments.fragment(wall_panels.top_list(state.top, state.titles, lang))
     if model.ALERTS in parts and "alerts" in shown:

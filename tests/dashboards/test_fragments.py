@@ -6,6 +6,8 @@ import json
 
 import pytest
 from dash import dcc, html
+from hypothesis import given
+from hypothesis import strategies as st
 
 from dashboards import figures, fragments, maps, panels
 
@@ -47,6 +49,60 @@ def test_a_task_list_renders_as_the_page_would_mount_it() -> None:
     assert out.startswith('<div class="nr-task-row" data-task-id="t-1">')
     assert 'title="桥 &lt;塌&gt;">桥 &lt;塌&gt;</span>' in out
     assert 'class="nr-due-fill" style="width: 8%"' in out
+
+
+TEXT = st.text(alphabet="ab <&>\"'é中", max_size=5)
+PROPS = st.fixed_dictionaries(
+    {},
+    optional={
+        "className": TEXT,
+        "title": TEXT,
+        "id": TEXT,
+        "hidden": st.booleans(),
+        "style": st.dictionaries(st.sampled_from(["height", "backgroundColor"]), TEXT, max_size=2),
+        "data-id": TEXT,
+        "aria-label": TEXT,
+    },
+)
+# A tree as (html component class, children, props) specs, built below with either maker.
+SPEC = st.recursive(
+    st.tuples(st.sampled_from([html.Div, html.Span, html.Br]), st.none() | TEXT, PROPS),
+    lambda inner: st.tuples(
+        st.sampled_from([html.Div, html.Span, html.Small]),
+        st.lists(inner | TEXT, max_size=3),
+        PROPS,
+    ),
+    max_leaves=10,
+)
+
+
+def _build(spec: object, make: panels.Make) -> object:
+    if not isinstance(spec, tuple):
+        return spec
+    kind, children, props = spec
+    if isinstance(children, list):
+        children = [_build(child, make) for child in children]
+    return make(kind, children, **props)
+
+
+@given(st.lists(SPEC, max_size=3))
+def test_a_node_renders_as_its_component_would(specs: list[object]) -> None:
+    as_components = [_build(spec, fragments.component) for spec in specs]
+    as_nodes = [_build(spec, fragments.node) for spec in specs]
+    assert fragments.to_html(as_nodes) == fragments.to_html(as_components)
+
+
+def test_the_wall_task_list_of_nodes_is_the_desk_list_in_html() -> None:
+    rows = [
+        {"task_id": f"t-{i}", "priority": p, "title": f"桥 <{i}>", "assignee": a,
+         "assignee_name": a and "李", "state": "accepted", "age_ms": 50_000 * i, "due_ms": d}
+        for i, (p, a, d) in enumerate([("breaking", None, 60_000), ("normal", "r1", None),
+                                        ("high", "r2", 600_000)])
+    ]  # fmt: skip
+    for lang in ("zh", "en"):
+        nodes = panels.task_list(rows, lang, make=fragments.node)
+        assert fragments.to_html(nodes) == fragments.to_html(panels.task_list(rows, lang))
+        assert isinstance(panels.task_list(rows, lang)[0], html.Div)
 
 
 def test_overlay_markers_are_the_map_traces_without_hover() -> None:

@@ -69,6 +69,12 @@ def main(argv: list[str] | None = None) -> int:
         default=1.0,
         help="wall_soak: the demo's speed (10: ten minutes of news a minute)",
     )
+    p.add_argument(
+        "--snapshots",
+        action="store_true",
+        help="wall_soak: also split the JS heap by two heap snapshots (a snapshot leaves the "
+        "page's renderer growing; docs/performance.md, Wall soak)",
+    )
     opts = p.parse_args(argv)
     unknown = [s for s in opts.scenarios if s not in SCENARIOS]
     if unknown:

@@ -121,7 +121,8 @@ def run(opts: Any) -> list[dict[str, Any]]:
                 time.sleep(warmup * 60)
             log(f"wall_soak: {minutes:g} min, a sample every {every:g} s")
             snapshots: list[dict[str, Any]] = []
-            if warmup > 0:
+            split = bool(getattr(opts, "snapshots", False))
+            if split and warmup > 0:
                 # Before the first sample: taking a snapshot costs the renderer ~26 MiB of
                 # native memory it keeps, a step that would read as growth between samples.
                 snapshots.append(_snapshot(cdp, 0.0))
@@ -155,13 +156,14 @@ def run(opts: Any) -> list[dict[str, Any]]:
                     "nodes_by_panel": panels,
                 })  # fmt: skip
                 last_cpu, last_t = cpu, now
-                if not snapshots and now - start >= warm:
+                if split and not snapshots and now - start >= warm:
                     snapshots.append(_snapshot(cdp, now - start))
                 s = samples[-1]
                 log(f"wall_soak: t={s['t_s']:.0f}s server {s['server_rss_mib']} MiB "
                     f"{s['server_cpu_pct']}% | heap {s['js_heap_mib']} MiB, {s['dom_nodes']} "
                     f"nodes, chromium {s['chromium_pss_mib']} MiB | {s['link']}")  # fmt: skip
-            snapshots.append(_snapshot(cdp, time.monotonic() - start))
+            if split:
+                snapshots.append(_snapshot(cdp, time.monotonic() - start))
             browser.close()
         version = rds.version
     rows = summarize(samples) + snapshot_rows(snapshots)
@@ -171,7 +173,8 @@ def run(opts: Any) -> list[dict[str, Any]]:
     path = harness.write_results("wall_soak", rows, TARGETS, redis_version=version,
                                  method=__doc__ or "", extra={"samples": samples,
                                  "minutes": minutes, "rate": rate, "warmup_minutes": warmup,
-                                 "heap_snapshots": snapshots})  # fmt: skip
+                                 "heap_snapshots": snapshots,
+                                 "split_by_snapshots": split})  # fmt: skip
     log(f"wrote {path}")
     return rows
 

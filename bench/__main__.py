@@ -72,8 +72,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--snapshots",
         action="store_true",
-        help="wall_soak: also split the JS heap by two heap snapshots (a snapshot leaves the "
-        "page's renderer growing; docs/performance.md, Wall soak)",
+        help="wall_soak: also split the JS heap by two heap snapshots (a snapshot changes the "
+        "renderer's memory: docs/performance.md, Wall soak)",
     )
     opts = p.parse_args(argv)
     unknown = [s for s in opts.scenarios if s not in SCENARIOS]

@@ -13,11 +13,13 @@ per hour, and the growth from the first to the last quarter of the samples.
 
 The JS heap figure includes V8's compiled code, which grows for a long time as more of the
 page's scripts (Plotly, MapLibre, React) get hot, and shrinks when V8 flushes what went cold.
-So two heap snapshots, one after the first sixth of the run (warm-up) and one at the end, split
-the heap into JS objects, compiled code, DOM/native and V8 internals: a leak is JS objects (or
-DOM) growing. Taking a snapshot costs the renderer about 26 MiB of native memory that it keeps
-(seen in its private footprint), so after a `--warmup` the first snapshot is taken before the
-first sample.
+With `--snapshots`, two heap snapshots, one after the first sixth of the run (warm-up) and one
+at the end, split the heap into JS objects, compiled code, DOM/native and V8 internals: a leak
+is JS objects (or DOM) growing. Taking a snapshot costs the renderer about 26 MiB of native
+memory that it keeps (seen in its private footprint), so after a `--warmup` the first snapshot
+is taken before the first sample. It also changes what is measured (the renderer grew about
+twice as fast after one, in session 8's pair of runs: docs/performance.md, "Wall soak"), so
+without `--snapshots` none is taken.
 
 At demo speed the wall's lists (top stories, open tasks, alerts) take about 20 minutes to fill,
 and memory grows with them; `--warmup M` runs the demo and the wall M minutes before the first

@@ -12,7 +12,8 @@ store update, one DOM write.
 attribute value; the element that shows a fragment carries it as `data-html`. A list built
 only to become HTML can be built of `node`s instead of Dash components (the same keyword
 arguments, the same HTML): a Dash component takes ~10 µs to construct, which made the wall's
-20-row task list cost ~4 ms of the hub's time on every new task (docs/performance.md, §4).
+20-row task list cost ~7 ms of the hub's time on every new task, now ~1.3 (docs/performance.md,
+§4).
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """Components shared by the wall and the desk, built from plain rows (see model.py).
 
-Pure: rows in, Dash components out. The stream re-renders a list only when its rows change.
+Pure: rows in, Dash components out (or, for what only ever becomes HTML, fragments.node).
+The stream re-renders a list only when its rows change.
 """
 
 from __future__ import annotations

@@ -28,10 +28,10 @@ from dash.development.base_component import Component
 
 ATTRIBUTE = "data-html"
 NAMESPACE = "dash_html_components"
-# Props rendered as attributes (besides data-* and aria-*), in this order (Dash's prop order);
-# the rest (n_clicks, ...) mean nothing in static HTML.
-PLAIN = {"id": "id", "className": "class", "title": "title", "role": "role", "lang": "lang"}
+# Props rendered as attributes (besides data-* and aria-*), in this order (Dash's prop order),
+# under their own names but className; the rest (n_clicks, ...) mean nothing in static HTML.
 ORDER = ("id", "className", "hidden", "lang", "role", "style", "title")
+RENAMED = {"className": "class"}
 VOID = frozenset({"br", "hr", "img", "wbr"})
 _CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
 
@@ -81,7 +81,7 @@ def _attributes(props: dict[str, Any]) -> str:
             if value:
                 out += " hidden"
         else:
-            out += f' {PLAIN[name]}="{_html.escape(str(value))}"'
+            out += f' {RENAMED.get(name, name)}="{_html.escape(str(value))}"'
     for name in sorted(k for k in props if k.startswith(("data-", "aria-"))):  # as Dash does
         if (value := props[name]) is not None:
             out += f' {name}="{_html.escape(str(value))}"'

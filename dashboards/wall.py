@@ -28,8 +28,6 @@ from dashboards.wall_options import parse as parse_options
 from dashboards.wall_schedule import DEFAULT, Schedule
 from dispatch.runtime import Runtime
 
-TASK_ROWS = 20  # more would not fit; the DOM stays bounded
-
 
 def map_tiles(runtime: Runtime) -> str | None:
     """The optional tile URL (NEWSROOM_MAP_TILES, `{z}/{x}/{y}`). Unset: the map is the local
@@ -94,7 +92,7 @@ def _panels(state: LiveState, look: Look, schedule: Schedule, now: int) -> dict[
     lang, scale = look.lang, look.scale
     markers: dict[str, Any] = {"data-markers": look.markers(state, now)}
     counts, stuck = model.stage_counts(state), model.stuck_counts(state, now, look.stage_limits)
-    tasks = panels.task_list(model.task_rows(state, now, TASK_ROWS), lang, make=fragments.node)
+    tasks = wall_panels.open_tasks(state, now, lang)
     return {
         "map": (
             "panel_map",

@@ -28,7 +28,7 @@ from dashboards import (
 from dashboards.batching import Updates
 from dashboards.live_hub import Hub
 from dashboards.model import LiveState
-from dashboards.wall import TASK_ROWS, Look, denied, map_tiles
+from dashboards.wall import Look, denied, map_tiles
 from dashboards.wall_options import PANELS
 from dashboards.wall_schedule import load as load_schedule
 from dispatch.runtime import Runtime
@@ -70,8 +70,7 @@ def render(state: LiveState, parts: set[str], full: bool, now: int, look: Look) 
             else live.to_patch(figures.traffic_arrays(state.traffic, state.traffic_end))
         }
     if model.TASKS in parts and "tasks" in shown:
-        rows = model.task_rows(state, now, TASK_ROWS)
-        out[ids.WALL_TASKS] = fragments.fragment(panels.task_list(rows, lang, make=fragments.node))
+        out[ids.WALL_TASKS] = fragments.fragment(wall_panels.open_tasks(state, now, lang))
     if model.TOP in parts and "top" in shown:
         out[ids.WALL_TOP] = fragments.fragment(wall_panels.top_list(state.top, state.titles, lang))
     if model.ALERTS in parts and "alerts" in shown:

@@ -14,13 +14,19 @@ from typing import Any
 
 from dash import html
 
-from dashboards import figures, i18n
+from dashboards import figures, i18n, model, panels
 from dashboards.fragments import node
 from dashboards.wall_schedule import Schedule, countdown, hhmm, next_slot
 from dispatch import schema
 
 SPARK_BARS = 20
+TASK_ROWS = 20  # open tasks listed; more would not fit, and the DOM stays bounded
 SOON_MS, URGENT_MS = 30 * 60_000, 10 * 60_000  # the board turns amber, then red
+
+
+def open_tasks(state: model.LiveState, now: int, lang: str) -> Any:
+    """The open-tasks list (breaking and oldest first, at most TASK_ROWS), of plain nodes."""
+    return panels.task_list(model.task_rows(state, now, TASK_ROWS), lang, make=node)
 
 
 def sparkline(values: Sequence[int], colour: str = figures.ON_TASK) -> Any:

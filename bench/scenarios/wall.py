@@ -115,7 +115,7 @@ async def _wall_token(url: str) -> str:
         await r.aclose()
 
 
-# The wall lists at most 20 open tasks (dashboards/wall.py TASK_ROWS), breaking and oldest
+# The wall lists at most 20 open tasks (dashboards/wall_panels.py TASK_ROWS), breaking and oldest
 # first: each probe cancels the one KEEP_OPEN before it, so a new probe is always listed.
 KEEP_OPEN = 8
 

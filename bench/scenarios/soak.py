@@ -120,17 +120,6 @@ def browser_pid() -> int:
     return pid
 
 
-def purge_memory(cdp: Any) -> None:
-    """What Chromium does when the system runs short of memory (a critical memory-pressure
-    notification, as Chromium's own monitor sends on Linux when little memory is left): a
-    garbage collection that also gives back the free pages of Blink's and V8's heaps,
-    PartitionAlloc's and malloc's free memory returned to the system, caches (fonts, decoded
-    images, Skia) emptied. What remains is what the page holds."""
-    cdp.send("Memory.simulatePressureNotification", {"level": "critical"})
-    time.sleep(2.0)
-    cdp.send("HeapProfiler.collectGarbage")
-
-
 def run(opts: Any) -> list[dict[str, Any]]:
     from playwright.sync_api import sync_playwright
 
@@ -146,10 +135,6 @@ def run(opts: Any) -> list[dict[str, Any]]:
             browser, page, cdp = wall_scenario.open_wall(pw, server.port, key)
             kept_pid = browser_pid()
             cdp.send("Performance.enable")
-            # A second wall, measured after a memory-pressure purge (`purge_memory`) each time:
-            # what its page holds, apart from what Chromium keeps until memory runs short.
-            held_browser, _, held_cdp = wall_scenario.open_wall(pw, server.port, key)
-            held_pid = browser_pid()
             warmup = 0.0 if opts.quick else float(getattr(opts, "warmup", 0.0) or 0.0)
             if warmup > 0:
                 log(f"wall_soak: warming up {warmup:g} min (not measured)")
@@ -177,8 +162,6 @@ def run(opts: Any) -> list[dict[str, Any]]:
                 )
                 panels = page.evaluate(PANEL_NODES)
                 pss, private = _chromium_memory_by_kind(kept_pid)  # totals and parts
-                purge_memory(held_cdp)
-                _, held = _chromium_memory_by_kind(held_pid)
                 samples.append({
                     "t_s": round(now - start, 1),
                     "server_rss_mib": round(server.rss() / 2**20, 2),
@@ -189,7 +172,6 @@ def run(opts: Any) -> list[dict[str, Any]]:
                     **{f"pss_{kind}_mib": round(mib, 1) for kind, mib in pss.items()},
                     "chromium_private_mib": round(sum(private.values()), 1),
                     **{f"private_{kind}_mib": round(mib, 1) for kind, mib in private.items()},
-                    **{f"held_{kind}_mib": round(mib, 1) for kind, mib in held.items()},
                     "link": link.strip()[:40],
                     "nodes_by_panel": panels,
                 })  # fmt: skip
@@ -200,12 +182,10 @@ def run(opts: Any) -> list[dict[str, Any]]:
                 log(f"wall_soak: t={s['t_s']:.0f}s server {s['server_rss_mib']} MiB "
                     f"{s['server_cpu_pct']}% | heap {s['js_heap_mib']} MiB, {s['dom_nodes']} "
                     f"nodes, chromium {s['chromium_pss_mib']} MiB, renderer "
-                    f"{s.get('private_renderer_mib')} MiB (after a purge, the second wall's: "
-                    f"{s.get('held_renderer_mib')}) | {s['link']}")  # fmt: skip
+                    f"{s.get('private_renderer_mib')} MiB | {s['link']}")  # fmt: skip
             if split:
                 snapshots.append(_snapshot(cdp, time.monotonic() - start))
             browser.close()
-            held_browser.close()
         version = rds.version
     rows = summarize(samples) + snapshot_rows(snapshots)
     print(f"\nwall_soak: {minutes:g} minutes of the demo newsroom (x{rate:g}) on one wall"
@@ -250,14 +230,11 @@ def summarize(samples: list[dict[str, Any]]) -> list[dict[str, Any]]:
     q = max(1, len(samples) // 4)
     kinds = sorted({k for s in samples for k in s if k.startswith("pss_")})
     privates = sorted({k for s in samples for k in s if k.startswith("private_")})
-    helds = sorted({k for s in samples for k in s if k.startswith("held_")})
     for what, key in [("server RSS", "server_rss_mib"), ("browser JS heap", "js_heap_mib"),
                       ("Chromium PSS (all processes)", "chromium_pss_mib"),
                       *[(f"Chromium PSS: {k[4:-4]}", k) for k in kinds],
                       ("Chromium private footprint (all)", "chromium_private_mib"),
                       *[(f"Chromium private footprint: {k[8:-4]}", k) for k in privates],
-                      *[(f"after a memory-pressure purge (2nd wall): {k[5:-4]}", k)
-                        for k in helds],
                       ("DOM nodes", "dom_nodes")]:  # fmt: skip
         ys = [float(s.get(key, 0.0)) for s in samples]
         if not ys:

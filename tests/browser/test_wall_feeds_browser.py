@@ -97,3 +97,33 @@ def test_the_wall_shows_each_source_and_a_stale_one_as_stale(
     assert zh.inner_text("#wall-feeds .nr-feeds-label") == "数据源"
     assert traffic_marked_stale(zh) and "流量数据延迟" in zh.inner_text("#wall-traffic-stale")
     zh.close()
+
+
+def test_the_header_stays_put_while_the_source_ages_tick(
+    server: Any, redis_url: str, browser: Browser
+) -> None:
+    # The ages change every few seconds on a wall that runs for days: the chips and the
+    # ticker's end keep their places (no jitter, and no layout shift for Chromium to record).
+    beat(redis_url, ok("app-rss", "rss", 60))
+    beat(redis_url, ok("nginx-web", "accesslog", 1))
+    key = wall_key(redis_url)
+    for lang, ages in (("en", ["5 s", "15 s", "59 min", "2 h"]), ("zh", ["5秒", "15秒", "59分钟"])):
+        page = browser.new_page(viewport={"width": 1920, "height": 1080})
+        page.goto(f"{server.url}/wall?key={key}&lang={lang}")
+        chip(page, "nginx-web", "ok")
+        places = []
+        for age in ages:
+            places.append(
+                page.evaluate(
+                    """age => {
+                      document.querySelectorAll('#wall-feeds .nr-feed-age')
+                        .forEach(e => { e.textContent = age; });
+                      const end = document.querySelector('.nr-ticker-end');
+                      return [end, ...document.querySelectorAll('#wall-feeds .nr-feed')]
+                        .map(e => Math.round(e.getBoundingClientRect().left * 10) / 10);
+                    }""",
+                    age,
+                )
+            )
+        assert all(p == places[0] for p in places), (lang, places)
+        page.close()

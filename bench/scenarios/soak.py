@@ -133,7 +133,7 @@ def run(opts: Any) -> list[dict[str, Any]]:
         with server:
             key = harness.arun(wall_scenario._wall_token(rds.url))
             browser, page, cdp = wall_scenario.open_wall(pw, server.port, key)
-            kept_pid = browser_pid()
+            chromium_pid = browser_pid()
             cdp.send("Performance.enable")
             warmup = 0.0 if opts.quick else float(getattr(opts, "warmup", 0.0) or 0.0)
             if warmup > 0:
@@ -161,7 +161,7 @@ def run(opts: Any) -> list[dict[str, Any]]:
                     "() => (document.getElementById('wall-link') || {}).textContent || ''"
                 )
                 panels = page.evaluate(PANEL_NODES)
-                pss, private = _chromium_memory_by_kind(kept_pid)  # totals and parts
+                pss, private = _chromium_memory_by_kind(chromium_pid)  # totals and parts
                 samples.append({
                     "t_s": round(now - start, 1),
                     "server_rss_mib": round(server.rss() / 2**20, 2),

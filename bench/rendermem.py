@@ -200,11 +200,10 @@ def main(argv: list[str] | None = None) -> int:
                 walls[name] = {"browser": browser, "page": page, "cdp": cdp,
                                "browser_pid": soak.browser_pid(), "dumps": [],
                                "purged": []}  # fmt: skip
-                record["walls"][name] = {
-                    "panels": VARIANTS[name] or "(all)",
-                    "dumps": [],
-                    "purged": [],
-                }
+                # The record shares the wall's lists: each dump is appended once.
+                record["walls"][name] = {"panels": VARIANTS[name] or "(all)",
+                                         "dumps": walls[name]["dumps"],
+                                         "purged": walls[name]["purged"]}  # fmt: skip
             for wall in walls.values():
                 # The first dump allocates the renderer's 4 MiB tracing buffer (a shared
                 # memory segment it keeps): done once before the warm-up, not measured.
@@ -219,13 +218,11 @@ def main(argv: list[str] | None = None) -> int:
                     found = measure(wall)
                     found["t_min"] = round(t_min, 1)
                     wall["dumps"].append(found)
-                    record["walls"][name]["dumps"].append(found)
                     purged = ""
                     if opts.purge:
                         after = measure(wall, purge=True)
                         after["t_min"] = round(t_min, 1)
                         wall["purged"].append(after)
-                        record["walls"][name]["purged"].append(after)
                         purged = (f"; after a memory-pressure purge "
                                   f"{after['private_footprint'] / 2**20:.1f}")  # fmt: skip
                     log(f"rendermem: t={t_min:.1f} min {name}: private footprint "

@@ -261,14 +261,14 @@ async def _serve(server: uvicorn.Server) -> None:
 GC_THRESHOLDS = (50_000, 50, 100)
 
 
-# How often the C heap's free pages go back to the system (`_trim`).
+# How often the C heap's free pages go back to the system (`_malloc_trim`).
 TRIM_EVERY_S = 60.0
 
 
 async def _settle_gc(server: uvicorn.Server) -> None:
     """Once started, move everything built so far (modules, the Dash app, the layouts) out of
     the collector's sight: full collections then only walk what the connections create. Then,
-    every TRIM_EVERY_S, give the C heap's free pages back to the system (`_trim`)."""
+    every TRIM_EVERY_S, give the C heap's free pages back to the system (`_malloc_trim`)."""
     gc.set_threshold(*GC_THRESHOLDS)
     while not server.started:
         await asyncio.sleep(0.05)

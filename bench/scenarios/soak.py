@@ -9,7 +9,9 @@ count, and the PSS and the private footprint (anonymous resident memory plus swa
 Chromium's own memory metrics report) of every Chromium process, in all and by kind of process
 (browser, renderer, GPU, Chromium's own utilities); and whether the page still shows "live".
 Flat memory = the least-squares slope over the second half of the run (after warm-up) in MiB
-per hour, and the growth from the first to the last quarter of the samples.
+per hour, and the growth from the first to the last quarter of the samples. A run of an hour or
+more is also summed up per 30-minute window (`window_rows`): the server, the JS heap and the
+page's renderer, where a long run's growth happens and whether it stops.
 
 The JS heap figure includes V8's compiled code, which grows for a long time as more of the
 page's scripts (Plotly, MapLibre, React) get hot, and shrinks when V8 flushes what went cold.
@@ -51,7 +53,8 @@ COLUMNS = [
     ("first_mib", "first"),
     ("last_mib", "last"),
     ("max_mib", "max"),
-    ("slope_mib_per_h", "slope per hour (2nd half)"),
+    ("mean_mib", "mean"),
+    ("slope_mib_per_h", "slope per hour (2nd half, or the window)"),
     ("growth_pct", "growth % (Q1→Q4)"),
 ]
 
@@ -187,7 +190,7 @@ def run(opts: Any) -> list[dict[str, Any]]:
                 snapshots.append(_snapshot(cdp, time.monotonic() - start))
             browser.close()
         version = rds.version
-    rows = summarize(samples) + snapshot_rows(snapshots)
+    rows = summarize(samples) + window_rows(samples) + snapshot_rows(snapshots)
     print(f"\nwall_soak: {minutes:g} minutes of the demo newsroom (x{rate:g}) on one wall"
           + (f", after {warmup:g} minutes of warm-up" if warmup else ""))  # fmt: skip
     print(harness.table(rows, COLUMNS))
@@ -221,6 +224,34 @@ def snapshot_rows(snapshots: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "slope_mib_per_h": round((last - first) / hours, 2) if hours else None,
             "growth_pct": round(100 * (last - first) / first, 1) if first else None,
         })  # fmt: skip
+    return rows
+
+
+WINDOW_S = 1800.0  # a run longer than this is also summed up in windows of this length
+WINDOWED = [("server RSS", "server_rss_mib"), ("browser JS heap", "js_heap_mib"),
+            ("Chromium private footprint: renderer", "private_renderer_mib")]  # fmt: skip
+
+
+def window_rows(samples: list[dict[str, Any]], window_s: float = WINDOW_S) -> list[dict[str, Any]]:
+    """For a run of two windows or more: per window of `window_s` (minutes 0-30, 30-60, ...),
+    the server's RSS, the JS heap and the page's renderer (first, last, max, mean, slope over
+    the window): where the growth of a long run happens, and whether it stops."""
+    if not samples or samples[-1]["t_s"] < 2 * window_s:
+        return []
+    rows = []
+    for start in range(0, int(samples[-1]["t_s"] // window_s)):
+        lo, hi = start * window_s, (start + 1) * window_s
+        part = [s for s in samples if lo < s["t_s"] <= hi]
+        for what, key in WINDOWED:
+            ys = [float(s.get(key, 0.0)) for s in part]
+            if len(ys) < 2:
+                continue
+            per_h = slope([s["t_s"] for s in part], ys) * 3600
+            rows.append({
+                "what": f"{what}, minutes {lo / 60:g}-{hi / 60:g}", "first_mib": round(ys[0], 1),
+                "last_mib": round(ys[-1], 1), "max_mib": round(max(ys), 1),
+                "mean_mib": round(sum(ys) / len(ys), 1), "slope_mib_per_h": round(per_h, 2),
+            })  # fmt: skip
     return rows
 
 

@@ -6,7 +6,8 @@ soak runs it (bench/scenarios/soak.py). The server:
 - traces allocations (tracemalloc, `--frames` frames each; `--frames 0`: no tracing, so the
   server runs as in the soak and only the allocator figures below are recorded);
 - every `--stats` seconds appends to stats.jsonl its RSS, the memory tracemalloc traces, the
-  C heap (glibc mallinfo2: in use, free), the collections so far (per generation) and the
+  C heap (glibc mallinfo2: in use, free), pymalloc's arenas (now, high-water mark, ever) and
+  bytes in its blocks (in use, free), the collections so far (per generation) and the
   collector's objects by type (the frozen ones only as a count);
 - on SIGUSR2 (after `--warmup` minutes, then every `--every` minutes until `--minutes` later)
   forks, and goes on untouched; the copy writes a tracemalloc snapshot (garbage awaiting
@@ -76,12 +77,40 @@ def sample_every(out: Path, every_s: float) -> None:
                 "c_heap_used": info.uordblks + info.hblkhd, "c_heap_free": info.fordblks,
                 "gc_objects": sum(types.values()), "frozen": gc.get_freeze_count(),
                 "collections": [g["collections"] for g in gc.get_stats()], "types": dict(types),
+                "pymalloc": _pymalloc(),
             }  # fmt: skip
             with open(out / "stats.jsonl", "a") as f:
                 f.write(json.dumps(line) + "\n")
             time.sleep(every_s)
 
     threading.Thread(target=loop, name="bench-memstats", daemon=True).start()
+
+
+PYMALLOC = {"arenas allocated current": "arenas", "arenas highwater mark": "arenas_highwater",
+            "arenas allocated total": "arenas_total", "bytes in allocated blocks": "allocated",
+            "bytes in available blocks": "available"}  # fmt: skip
+
+
+def _pymalloc() -> dict[str, int]:
+    """Python's small-object allocator: its 1 MiB arenas now, at most, and ever, and the bytes
+    in blocks in use and free (sys._debugmallocstats writes them to the C stderr, fd 2, which
+    is borrowed for the call: a line another thread writes then goes to the file instead)."""
+    with tempfile.TemporaryFile("w+") as tmp:
+        sys.stderr.flush()
+        saved = os.dup(2)
+        try:
+            os.dup2(tmp.fileno(), 2)
+            sys._debugmallocstats()
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+        tmp.seek(0)
+        found = {}
+        for line in tmp:
+            name, _, value = line.lstrip("# ").partition("=")
+            if name.strip() in PYMALLOC and value.strip().replace(",", "").isdigit():
+                found[PYMALLOC[name.strip()]] = int(value.strip().replace(",", ""))
+        return found
 
 
 def dump(out: Path, n: int) -> None:
@@ -251,11 +280,15 @@ def report_stats(out: Path, top: int) -> None:
     if len(lines) < 4:
         return
     keys = ("rss", "traced", "c_heap_used", "c_heap_free")
-    print("minute   RSS MiB  traced MiB  C heap used  C heap free  gc objects")
+    print("minute   RSS MiB  traced MiB  C heap used  C heap free  gc objects  pymalloc arenas "
+          "(high-water), MiB in use")  # fmt: skip
     shown = lines[:: max(1, len(lines) // 16)]
     for s in shown if shown[-1] is lines[-1] else [*shown, lines[-1]]:
         mib = "".join(f"{s[k] / 2**20:>12.2f}" for k in keys)
-        print(f"{s['t_s'] / 60:>6.1f}{mib}{s['gc_objects']:>12}")
+        pm = s.get("pymalloc") or {}  # runs before session 10 did not record it
+        arenas = (f"{pm['arenas']:>8} ({pm['arenas_highwater']}), {pm['allocated'] / 2**20:.2f}"
+                  if pm else "")  # fmt: skip
+        print(f"{s['t_s'] / 60:>6.1f}{mib}{s['gc_objects']:>12}{arenas}")
     half = lines[len(lines) // 2 :]
     hours = [s["t_s"] / 3600 for s in half]
     slopes = "  ".join(f"{k} {slope(hours, [s[k] / 2**20 for s in half]):+.2f}" for k in keys)

@@ -108,8 +108,9 @@ def _pymalloc() -> dict[str, int]:
         found = {}
         for line in tmp:
             name, _, value = line.lstrip("# ").partition("=")
-            if name.strip() in PYMALLOC and value.strip().replace(",", "").isdigit():
-                found[PYMALLOC[name.strip()]] = int(value.strip().replace(",", ""))
+            digits = value.strip().replace(",", "")
+            if name.strip() in PYMALLOC and digits.isdigit():
+                found[PYMALLOC[name.strip()]] = int(digits)
         return found
 
 

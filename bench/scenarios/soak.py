@@ -227,7 +227,7 @@ def snapshot_rows(snapshots: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return rows
 
 
-WINDOW_S = 1800.0  # a run longer than this is also summed up in windows of this length
+WINDOW_S = 1800.0  # a run of two of these or more is also summed up per window of this length
 WINDOWED = [("server RSS", "server_rss_mib"), ("browser JS heap", "js_heap_mib"),
             ("Chromium private footprint: renderer", "private_renderer_mib")]  # fmt: skip
 
@@ -239,7 +239,7 @@ def window_rows(samples: list[dict[str, Any]], window_s: float = WINDOW_S) -> li
     if not samples or samples[-1]["t_s"] < 2 * window_s:
         return []
     rows = []
-    for start in range(0, int(samples[-1]["t_s"] // window_s)):
+    for start in range(int(samples[-1]["t_s"] // window_s)):
         lo, hi = start * window_s, (start + 1) * window_s
         part = [s for s in samples if lo < s["t_s"] <= hi]
         for what, key in WINDOWED:

@@ -5,10 +5,10 @@ through bench.peers.serve_whatif `memsnap`, and one /wall in headless Chromium, 
 soak runs it (bench/scenarios/soak.py). The server:
 - traces allocations (tracemalloc, `--frames` frames each; `--frames 0`: no tracing, so the
   server runs as in the soak and only the allocator figures below are recorded);
-- every `--stats` seconds appends to stats.jsonl its RSS, the memory tracemalloc traces, the
-  C heap (glibc mallinfo2: in use, free), pymalloc's arenas (now, high-water mark, ever) and
-  bytes in its blocks (in use, free), the collections so far (per generation) and the
-  collector's objects by type (the frozen ones only as a count);
+- every `--stats` seconds appends to stats.jsonl its RSS (and its anonymous and file-backed
+  parts), the memory tracemalloc traces, the C heap (glibc mallinfo2: in use, free), pymalloc's
+  arenas (now, high-water mark, ever) and bytes in its blocks (in use, free), the collections
+  so far (per generation) and the collector's objects by type (the frozen ones only as a count);
 - on SIGUSR2 (after `--warmup` minutes, then every `--every` minutes until `--minutes` later)
   forks, and goes on untouched; the copy writes a tracemalloc snapshot (garbage awaiting
   collection included, as the RSS holds it), then finds that garbage (what a full collection
@@ -17,7 +17,9 @@ soak runs it (bench/scenarios/soak.py). The server:
   length of each dict, list, set and deque and where it hangs.
 Prints:
 - the RSS, traced memory, C heap and object count over time, with their slopes per hour over
-  the second half (as the soak reports the RSS): which of them the RSS growth follows;
+  the second half (as the soak reports the RSS): which of them the RSS growth follows; and the
+  anonymous RSS beside what the two allocators hold (pymalloc's arenas whole, the C heap's
+  chunks in use and free): whether the RSS follows their holdings or something outside them;
 - the `--top` allocation tracebacks whose live memory grew most from the first snapshot to the
   last (with our own frames), and their growth in each interval: a leak keeps growing, a cache
   that fills up stops;
@@ -72,7 +74,7 @@ def sample_every(out: Path, every_s: float) -> None:
             info = mallinfo2()
             types = Counter(type(o).__qualname__ for o in gc.get_objects())
             line = {
-                "t_s": round(time.monotonic() - began, 1), "rss": _rss(),
+                "t_s": round(time.monotonic() - began, 1), "rss": _rss(), **_rss_kinds(),
                 "traced": tracemalloc.get_traced_memory()[0],
                 "c_heap_used": info.uordblks + info.hblkhd, "c_heap_free": info.fordblks,
                 "gc_objects": sum(types.values()), "frozen": gc.get_freeze_count(),
@@ -163,6 +165,19 @@ def dump(out: Path, n: int) -> None:
 def _rss() -> int:
     with open("/proc/self/statm") as f:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def _rss_kinds() -> dict[str, int]:
+    """The resident set by kind (/proc/self/status, bytes): anonymous (the C heap, pymalloc's
+    arenas, thread stacks) and file-backed (the code of Python and of the shared libraries)."""
+    kinds = {"RssAnon:": "rss_anon", "RssFile:": "rss_file"}
+    found = {}
+    with open("/proc/self/status") as f:
+        for line in f:
+            name, *value = line.split()  # "RssAnon:\t   54868 kB"
+            if name in kinds:
+                found[kinds[name]] = int(value[0]) * 1024
+    return found
 
 
 def _census(previous: dict[int, int], skip: list[Any]) -> tuple[dict[str, Any], dict[int, int]]:
@@ -273,6 +288,18 @@ def _short(path: str) -> str:
     return path
 
 
+ARENA_BYTES = 1 << 20  # pymalloc's arena on 64-bit CPython 3.10 and later
+
+
+def _held(s: dict[str, Any]) -> int:
+    """What the two allocators hold at sample `s`: pymalloc's arenas, whole, and the C heap's
+    chunks in use and free. The anonymous RSS differs from it by the arenas' pages not yet
+    touched and the C heap's free pages given back (less), and by what neither allocator holds
+    (more: the threads' stacks, libraries' own mappings); a rise in one and not the other says
+    where the memory went."""
+    return int(s["pymalloc"]["arenas"] * ARENA_BYTES + s["c_heap_used"] + s["c_heap_free"])
+
+
 def report_stats(out: Path, top: int) -> None:
     from bench.scenarios.soak import slope
 
@@ -282,17 +309,25 @@ def report_stats(out: Path, top: int) -> None:
         return
     keys = ("rss", "traced", "c_heap_used", "c_heap_free")
     print("minute   RSS MiB  traced MiB  C heap used  C heap free  gc objects  pymalloc arenas "
-          "(high-water), MiB in use")  # fmt: skip
+          "(high-water), MiB in use  |  anon RSS  held")  # fmt: skip
     shown = lines[:: max(1, len(lines) // 16)]
     for s in shown if shown[-1] is lines[-1] else [*shown, lines[-1]]:
         mib = "".join(f"{s[k] / 2**20:>12.2f}" for k in keys)
         pm = s.get("pymalloc") or {}  # runs before session 10 did not record it
         arenas = (f"{pm['arenas']:>8} ({pm['arenas_highwater']}), {pm['allocated'] / 2**20:.2f}"
                   if pm else "")  # fmt: skip
-        print(f"{s['t_s'] / 60:>6.1f}{mib}{s['gc_objects']:>12}{arenas}")
+        anon = (
+            f"  | {s['rss_anon'] / 2**20:>8.2f} {_held(s) / 2**20:>8.2f}"
+            if "rss_anon" in s and pm
+            else ""
+        )  # before session 11: not recorded
+        print(f"{s['t_s'] / 60:>6.1f}{mib}{s['gc_objects']:>12}{arenas}{anon}")
     half = lines[len(lines) // 2 :]
     hours = [s["t_s"] / 3600 for s in half]
     slopes = "  ".join(f"{k} {slope(hours, [s[k] / 2**20 for s in half]):+.2f}" for k in keys)
+    if all("rss_anon" in s and s.get("pymalloc") for s in half):
+        for name, value in (("anon RSS", lambda s: s["rss_anon"]), ("held", _held)):
+            slopes += f"  {name} {slope(hours, [value(s) / 2**20 for s in half]):+.2f}"
     objects = slope(hours, [s["gc_objects"] for s in half])
     print(f"slopes over the second half, MiB/h: {slopes}; gc objects {objects:+.0f}/h")
     first, last = half[0]["types"], lines[-1]["types"]

@@ -70,6 +70,14 @@ def main(argv: list[str] | None = None) -> int:
         help="wall_soak: the demo's speed (10: ten minutes of news a minute)",
     )
     p.add_argument(
+        "--server-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="wall_soak: set this in the server's environment only, not Chromium's (repeatable; "
+        "e.g. PYTHONMALLOC=malloc to try another allocator)",
+    )
+    p.add_argument(
         "--snapshots",
         action="store_true",
         help="wall_soak: also split the JS heap by two heap snapshots (a snapshot changes the "
@@ -79,6 +87,9 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [s for s in opts.scenarios if s not in SCENARIOS]
     if unknown:
         p.error(f"unknown scenario {', '.join(unknown)}; choose from {', '.join(SCENARIOS)}")
+    bad = [item for item in opts.server_env if not item.partition("=")[0].isidentifier()]
+    if bad:
+        p.error(f"--server-env takes NAME=VALUE, got {', '.join(map(repr, bad))}")
     if opts.out:
         harness.RESULTS = Path(opts.out).resolve()
     harness.raise_nofile()

@@ -132,7 +132,9 @@ def run(opts: Any) -> list[dict[str, Any]]:
     with BenchRedis() as rds, sync_playwright() as pw:
         rate = float(getattr(opts, "rate", 1.0))
         command = ("up",) if rate == 1.0 else ("up", "--rate", f"{rate:g}")
-        server = newsroom.serve(rds.url, name=f"newsroom up (demo x{rate:g})", command=command)
+        env = dict(item.partition("=")[::2] for item in getattr(opts, "server_env", []))
+        server = newsroom.serve(rds.url, name=f"newsroom up (demo x{rate:g})", command=command,
+                                extra_env=env)  # fmt: skip
         with server:
             key = harness.arun(wall_scenario._wall_token(rds.url))
             browser, page, cdp = wall_scenario.open_wall(pw, server.port, key)
@@ -192,11 +194,13 @@ def run(opts: Any) -> list[dict[str, Any]]:
         version = rds.version
     rows = summarize(samples) + window_rows(samples) + snapshot_rows(snapshots)
     print(f"\nwall_soak: {minutes:g} minutes of the demo newsroom (x{rate:g}) on one wall"
-          + (f", after {warmup:g} minutes of warm-up" if warmup else ""))  # fmt: skip
+          + (f", after {warmup:g} minutes of warm-up" if warmup else "")
+          + (f"; the server's environment adds {env}" if env else ""))  # fmt: skip
     print(harness.table(rows, COLUMNS))
     path = harness.write_results("wall_soak", rows, TARGETS, redis_version=version,
                                  method=__doc__ or "", extra={"samples": samples,
                                  "minutes": minutes, "rate": rate, "warmup_minutes": warmup,
+                                 "server_env": env,
                                  "heap_snapshots": snapshots,
                                  "split_by_snapshots": split})  # fmt: skip
     log(f"wrote {path}")

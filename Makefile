@@ -32,7 +32,7 @@ chromium:
 test: install-test chromium
 	NEWSROOM_CHROMIUM="$$(sh .ci/find-chromium)" $(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# `make bench BENCH_ARGS="--quick"` for a smoke run; `BENCH_ARGS="wall_soak --minutes 120"` for the soak.
+# `make bench BENCH_ARGS="--quick"` for a smoke run; `BENCH_ARGS="wall_soak --warmup 90 --minutes 30"` for the soak.
 bench: install-test chromium
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	NEWSROOM_CHROMIUM="$$(sh .ci/find-chromium)" $(BIN)/python -m bench $(BENCH_ARGS)

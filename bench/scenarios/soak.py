@@ -26,7 +26,10 @@ without `--snapshots` none is taken.
 At demo speed the wall's lists (top stories, open tasks, alerts) take about 20 minutes to fill,
 and memory grows with them; `--warmup M` runs the demo and the wall M minutes before the first
 sample (the first heap snapshot is then taken just before the first sample), so the measured
-run starts with the page full.
+run starts with the page full. The page's renderer and the server's allocators take longer to
+settle (about an hour and 90 minutes at demo speed: docs/performance.md, "Wall soak", session
+11), so `--warmup 90 --minutes 30` measures the wall once it has settled. `--server-env
+NAME=VALUE` sets a variable in the server's environment only (to try another allocator).
 """
 
 from __future__ import annotations

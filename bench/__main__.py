@@ -87,7 +87,9 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [s for s in opts.scenarios if s not in SCENARIOS]
     if unknown:
         p.error(f"unknown scenario {', '.join(unknown)}; choose from {', '.join(SCENARIOS)}")
-    bad = [item for item in opts.server_env if not item.partition("=")[0].isidentifier()]
+    bad = [
+        item for item in opts.server_env if not ("=" in item and item.split("=")[0].isidentifier())
+    ]
     if bad:
         p.error(f"--server-env takes NAME=VALUE, got {', '.join(map(repr, bad))}")
     if opts.out:

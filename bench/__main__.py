@@ -24,6 +24,14 @@ SCENARIOS = {
 DEFAULT = ["fanout", "taskpush", "ingest", "wall", "cost"]
 
 
+def env_item(item: str) -> tuple[str, str]:
+    """`--server-env NAME=VALUE` as (NAME, VALUE); argparse turns the error into a message."""
+    name, sep, value = item.partition("=")
+    if not (sep and name.isidentifier()):
+        raise argparse.ArgumentTypeError(f"takes NAME=VALUE, got {item!r}")
+    return name, value
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     p.add_argument(
@@ -73,6 +81,7 @@ def main(argv: list[str] | None = None) -> int:
         "--server-env",
         action="append",
         default=[],
+        type=env_item,
         metavar="NAME=VALUE",
         help="wall_soak: set this in the server's environment only, not Chromium's (repeatable; "
         "e.g. PYTHONMALLOC=malloc to try another allocator)",
@@ -87,11 +96,6 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [s for s in opts.scenarios if s not in SCENARIOS]
     if unknown:
         p.error(f"unknown scenario {', '.join(unknown)}; choose from {', '.join(SCENARIOS)}")
-    bad = [
-        item for item in opts.server_env if not ("=" in item and item.split("=")[0].isidentifier())
-    ]
-    if bad:
-        p.error(f"--server-env takes NAME=VALUE, got {', '.join(map(repr, bad))}")
     if opts.out:
         harness.RESULTS = Path(opts.out).resolve()
     harness.raise_nofile()

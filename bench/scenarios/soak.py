@@ -135,7 +135,7 @@ def run(opts: Any) -> list[dict[str, Any]]:
     with BenchRedis() as rds, sync_playwright() as pw:
         rate = float(getattr(opts, "rate", 1.0))
         command = ("up",) if rate == 1.0 else ("up", "--rate", f"{rate:g}")
-        env = dict(item.partition("=")[::2] for item in getattr(opts, "server_env", []))
+        env = dict(getattr(opts, "server_env", []))  # (NAME, VALUE) pairs: bench.__main__
         server = newsroom.serve(rds.url, name=f"newsroom up (demo x{rate:g})", command=command,
                                 extra_env=env)  # fmt: skip
         with server:
